@@ -1,0 +1,49 @@
+"""Shared fixtures: one small, deterministic demo data set, generated and ingested once per test session."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wangtai.paths import DataPaths
+
+# Tests never depend on the wall clock; every module reads "now" from wangtai.clock.
+FROZEN_NOW = "2026-11-27T10:30:00"
+os.environ.setdefault("WANGTAI_NOW", FROZEN_NOW)
+SMALL_RESIDENTS = 4_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _secret(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throwaway pseudonymization key, so tests never touch the user's real one."""
+    secret = tmp_path_factory.mktemp("secret") / "pseudonym.key"
+    os.environ["WANGTAI_SECRET_FILE"] = str(secret)
+    return secret
+
+
+@pytest.fixture(scope="session")
+def demo_raw(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    """A clean demo data set (no deliberate bad rows) in reference/ and inbox/, not yet ingested.
+
+    Treat as read-only; copy it (``copy_data``) to ingest or modify."""
+    from wangtai.demo import generate
+
+    paths = DataPaths(tmp_path_factory.mktemp("demo_raw"))
+    generate(paths, residents=SMALL_RESIDENTS, seed=7, bad_rows=0.0)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def demo_paths(demo_raw: DataPaths, tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    """The demo data set after ingest: a warehouse the queries and pages run on. Read-only."""
+    from wangtai.ingest import ingest_all
+
+    paths = copy_data(demo_raw, tmp_path_factory.mktemp("demo_ingested"))
+    ingest_all(paths)
+    return paths
+
+
+def copy_data(source: DataPaths, target_root: Path) -> DataPaths:
+    shutil.copytree(source.root, target_root, dirs_exist_ok=True)
+    return DataPaths(target_root)

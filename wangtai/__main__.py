@@ -1,0 +1,3 @@
+from wangtai.cli import main
+
+raise SystemExit(main())

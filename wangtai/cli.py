@@ -1,0 +1,114 @@
+"""The `wangtai` command: demo data, ingest, queries and operations. Each verb is a thin call into the library."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wangtai.paths import DataPaths
+
+
+def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"参数格式应为 名称=值: {pair!r}")
+        params[name] = value
+    return params
+
+
+def cmd_demo(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.demo import generate
+
+    summary = generate(paths, residents=args.residents, seed=args.seed, bad_rows=args.bad_rows)
+    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.ingest import ingest_all, watch
+
+    if args.watch:
+        watch(paths, interval=args.interval)
+        return 0
+    results = ingest_all(paths)
+    for result in results:
+        print(result.describe())
+    if not results:
+        print("收件箱没有新文件。")
+    return 0
+
+
+def cmd_held(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.ingest import accept_held, list_held
+
+    if args.accept:
+        accept_held(paths, args.accept, operator=args.operator)
+        print(f"已接受快照 {args.accept}，现为当前快照。")
+        return 0
+    held = list_held(paths)
+    if held.empty:
+        print("没有待确认的快照。")
+    else:
+        print(held.to_string(index=False))
+    return 0
+
+
+def cmd_query(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.runner import QueryError, Runner
+
+    runner = Runner(paths)
+    if args.list or not args.name:
+        for name in runner.names():
+            print(f"{name}\t{runner.spec(name).returns}")
+        return 0
+    try:
+        frame = runner.run(args.name, _parse_params(args.param))
+    except QueryError as error:
+        print(f"查询失败: {error}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2))
+    elif args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        print(frame.to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wangtai", description="智慧王台 — 数据与运维命令")
+    parser.add_argument("--data-dir", help="数据目录（默认 ./data 或环境变量 WANGTAI_DATA_DIR）")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    demo = verbs.add_parser("demo", help="生成演示数据（合成数据）到 reference/ 和 inbox/")
+    demo.add_argument("--residents", type=int, default=69_000, help="实有人口规模（默认 69000）")
+    demo.add_argument("--seed", type=int, default=20260315)
+    demo.add_argument("--bad-rows", type=float, default=0.002, help="故意写入的坏行比例，演示隔离区")
+    demo.set_defaults(handler=cmd_demo)
+
+    ingest = verbs.add_parser("ingest", help="校验并入库收件箱中的文件")
+    ingest.add_argument("--watch", action="store_true", help="持续监视收件箱")
+    ingest.add_argument("--interval", type=float, default=1.0, help="监视间隔（秒）")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    held = verbs.add_parser("held", help="列出待确认的快照，或接受其中一个")
+    held.add_argument("--accept", metavar="BATCH_ID", help="接受该快照，使其成为当前快照")
+    held.add_argument("--operator", default="cli", help="操作人")
+    held.set_defaults(handler=cmd_held)
+
+    query = verbs.add_parser("query", help="运行一个命名查询")
+    query.add_argument("name", nargs="?")
+    query.add_argument("--param", action="append", default=[], metavar="名称=值")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--list", action="store_true", help="列出所有查询")
+    query.set_defaults(handler=cmd_query)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    paths = DataPaths.from_env() if not args.data_dir else DataPaths(Path(args.data_dir).resolve())
+    return args.handler(args, paths)

@@ -1,0 +1,17 @@
+"""The one source of "now": Asia/Shanghai wall-clock time as a naive datetime.
+
+Set ``WANGTAI_NOW`` (ISO 8601, e.g. ``2026-11-27T10:30:00``) to freeze it for tests and screenshots.
+"""
+
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def now() -> datetime:
+    frozen = os.environ.get("WANGTAI_NOW")
+    if frozen:
+        return datetime.fromisoformat(frozen).replace(tzinfo=None)
+    return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
