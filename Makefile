@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/wangtai demo-if-empty
+	$(BIN)/wangtai prepare
 	$(BIN)/streamlit run dashboard.py
 
 test: $(STAMP)

@@ -1,4 +1,4 @@
-"""The `wangtai` command: demo data, ingest, queries and operations. Each verb is a thin call into the library."""
+"""The `wangtai` command: demo data, ingest, queries, operations; each verb a thin call into the library."""
 
 import argparse
 import json
@@ -24,6 +24,18 @@ def cmd_demo(args: argparse.Namespace, paths: DataPaths) -> int:
 
     summary = generate(paths, residents=args.residents, seed=args.seed, bad_rows=args.bad_rows)
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.firstrun import ensure_demo_data
+    from wangtai.ingest import ingest_all
+
+    if ensure_demo_data(paths, residents=args.residents):
+        print(f"已在 {paths.root} 生成并入库演示数据（合成数据）。")
+    else:
+        ingest_all(paths)
+        print(f"数据目录 {paths.root} 已有数据，已入库收件箱中的新文件。")
     return 0
 
 
@@ -88,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=20260315)
     demo.add_argument("--bad-rows", type=float, default=0.002, help="故意写入的坏行比例，演示隔离区")
     demo.set_defaults(handler=cmd_demo)
+
+    prepare = verbs.add_parser("prepare", help="首次启动：数据目录为空时生成并入库演示数据，否则入库新文件")
+    prepare.add_argument("--residents", type=int, default=69_000)
+    prepare.set_defaults(handler=cmd_prepare)
 
     ingest = verbs.add_parser("ingest", help="校验并入库收件箱中的文件")
     ingest.add_argument("--watch", action="store_true", help="持续监视收件箱")

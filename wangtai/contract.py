@@ -49,7 +49,10 @@ class Feed:
 
 FEEDS: dict[str, Feed] = {
     "residents": Feed(
-        "residents", "实有人口", "snapshot", "id_number",
+        "residents",
+        "实有人口",
+        "snapshot",
+        "id_number",
         (
             Column("id_number", "string", pii=True),
             Column("name", "string", pii=True),
@@ -67,7 +70,10 @@ FEEDS: dict[str, Feed] = {
         ),
     ),
     "houses": Feed(
-        "houses", "实有房屋", "snapshot", "house_id",
+        "houses",
+        "实有房屋",
+        "snapshot",
+        "house_id",
         (
             Column("house_id", "string"),
             Column("community_code", "string"),
@@ -82,7 +88,10 @@ FEEDS: dict[str, Feed] = {
         ),
     ),
     "registrations": Feed(
-        "registrations", "一家亲扫码登记", "increment", "scan_id",
+        "registrations",
+        "一家亲扫码登记",
+        "increment",
+        "scan_id",
         (
             Column("scan_id", "string"),
             Column("scanned_at", "timestamp[us]"),
@@ -93,7 +102,10 @@ FEEDS: dict[str, Feed] = {
         ),
     ),
     "source_records": Feed(
-        "source_records", "部门共享数据", "increment", "record_id",
+        "source_records",
+        "部门共享数据",
+        "increment",
+        "record_id",
         (
             Column("record_id", "string"),
             Column("source", "string", enum=SOURCES),
