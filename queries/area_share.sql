@@ -1,0 +1,57 @@
+-- query: area_share
+-- returns: residents, newcomers and the newcomer share of every 片区 (management area), highest share first
+-- grain: one row per area
+-- key: area
+-- param community_code: 12-digit community code; null = every community
+-- param area: 片区 name; null = all
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+residents as (
+    select * from stg_residents where status = '在住'
+),
+
+-- logic
+
+per_community as (
+    select
+        community_code,
+        count(*) as residents,
+        count(*) filter (where population_type = '流动人口') as newcomers
+    from residents
+    group by community_code
+),
+
+per_area as (
+    select
+        communities.area,
+        count(*) as communities,
+        coalesce(sum(per_community.residents), 0) as residents,
+        coalesce(sum(per_community.newcomers), 0) as newcomers
+    from communities
+    left join per_community using (community_code)
+    group by communities.area
+),
+
+final as (
+    select
+        area,
+        communities,
+        cast(residents as bigint) as residents,
+        cast(newcomers as bigint) as newcomers,
+        newcomers / nullif(residents, 0) as newcomer_share
+    from per_area
+)
+
+select * from final
+order by newcomer_share desc nulls last, area

@@ -1,0 +1,57 @@
+-- query: community_map
+-- returns: every community's boundary (GeoJSON geometry text) and centroid with its residents, newcomers
+--          and newcomer share, for the choropleth
+-- grain: one row per community
+-- key: community_code
+-- param community_code: 12-digit community code; null = every community
+-- param area: 片区 name; null = all
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+boundaries as (
+    select * from stg_boundaries
+),
+
+residents as (
+    select * from stg_residents where status = '在住'
+),
+
+-- logic
+
+per_community as (
+    select
+        community_code,
+        count(*) as residents,
+        count(*) filter (where population_type = '流动人口') as newcomers
+    from residents
+    group by community_code
+),
+
+final as (
+    select
+        communities.community_code,
+        communities.community_name,
+        communities.area,
+        boundaries.geojson,
+        boundaries.centroid_lat,
+        boundaries.centroid_lon,
+        coalesce(per_community.residents, 0) as residents,
+        coalesce(per_community.newcomers, 0) as newcomers,
+        per_community.newcomers / nullif(per_community.residents, 0) as newcomer_share
+    from communities
+    left join boundaries using (community_code)
+    left join per_community using (community_code)
+)
+
+select * from final
+order by community_code

@@ -1,0 +1,50 @@
+-- query: newcomer_density
+-- returns: newcomers per map cell (0.0015° × 0.002°, under 250 m across) with the cell's centre
+-- grain: one row per map cell with at least one newcomer
+-- key: cell_id
+-- param community_code: 12-digit community code; null = the whole subdistrict
+-- param area: 片区 name; null = all
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+residents as (
+    select * from stg_residents
+    where status = '在住' and cell_id is not null
+        and community_code in (select community_code from communities)
+),
+
+-- logic
+
+cells as (
+    select
+        cell_id,
+        count(*) as residents,
+        count(*) filter (where population_type = '流动人口') as newcomers
+    from residents
+    group by cell_id
+),
+
+final as (
+    select
+        cell_id,
+        (cell_id // 1000000 + 0.5) * 0.0015 as lat,
+        (cell_id % 1000000 + 0.5) * 0.002 as lon,
+        newcomers,
+        residents,
+        newcomers / residents as newcomer_share
+    from cells
+    where newcomers > 0
+)
+
+select * from final
+order by cell_id

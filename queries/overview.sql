@@ -1,0 +1,123 @@
+-- query: overview
+-- returns: the headline figures: residents, newcomers and their share, registration against plan,
+--          people the campaign discovered, today's scans, rental archiving, and when the data last arrived
+-- grain: one row
+-- key: -
+-- param community_code: 12-digit community code; null = the whole subdistrict
+-- param area: 片区 name; null = all
+-- param now: the clock time ("now"); the runner fills it in when not given
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area,
+        cast($now as timestamp) as clock_now,
+        cast(cast($now as timestamp) as date) as today
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+all_residents as (
+    select * from stg_residents where status = '在住'
+),
+
+registrations as (
+    select stg_registrations.*, stg_units.community_code
+    from stg_registrations
+    left join stg_units using (unit_id)
+),
+
+houses as (
+    select * from stg_houses
+    where community_code in (select community_code from communities)
+),
+
+campaign as (
+    select * from stg_campaign order by deadline desc limit 1
+),
+
+-- logic
+
+residents as (
+    select * from all_residents
+    where community_code in (select community_code from communities)
+),
+
+newcomers as (
+    select * from residents where population_type = '流动人口'
+),
+
+registered_people as (
+    select distinct person_key from registrations
+),
+
+first_registrations as (
+    select person_key, arg_min(community_code, scanned_at) as community_code
+    from registrations
+    group by person_key
+),
+
+discovered as (
+    select person_key
+    from first_registrations
+    where community_code in (select community_code from communities)
+        and not exists (select 1 from all_residents where all_residents.person_key = first_registrations.person_key)
+),
+
+scans as (
+    select registrations.scanned_at
+    from registrations
+    where community_code in (select community_code from communities)
+),
+
+plan as (
+    select
+        campaign.target_rate * case
+            when campaign.deadline <= campaign."start" then case when params.today >= campaign.deadline then 1.0 else 0.0 end
+            else least(1.0, greatest(0.0,
+                date_diff('day', campaign."start", params.today) / date_diff('day', campaign."start", campaign.deadline)))
+        end as plan_rate
+    from campaign, params
+),
+
+counts as (
+    select
+        (select count(*) from residents) as residents,
+        (select count(*) from newcomers) as newcomers,
+        (select count(*) from newcomers where person_key in (select person_key from registered_people)) as registered,
+        (select count(*) from discovered) as discovered,
+        (select count(*) from scans, params
+            where cast(scans.scanned_at as date) = params.today and scans.scanned_at <= params.clock_now) as scans_today,
+        (select count(*) from scans, params
+            where scans.scanned_at > params.clock_now - interval 1 hour and scans.scanned_at <= params.clock_now)
+            as scans_last_hour,
+        (select count(*) from houses where house_type = '出租') as rentals,
+        (select count(*) from houses where house_type = '出租' and archive_status in ('已建档', '已复核'))
+            as rentals_archived,
+        (select plan_rate from plan) as plan_rate,
+        (select max(ingested_at) from stg_manifest where is_accepted) as as_of
+),
+
+final as (
+    select
+        residents,
+        newcomers,
+        newcomers / nullif(residents, 0) as newcomer_share,
+        registered,
+        registered / nullif(newcomers, 0) as registration_rate,
+        plan_rate * newcomers as plan_registered,
+        plan_rate,
+        discovered,
+        scans_today,
+        scans_last_hour,
+        rentals,
+        rentals_archived / nullif(rentals, 0) as rental_archive_rate,
+        as_of
+    from counts
+)
+
+select * from final

@@ -1,0 +1,36 @@
+-- query: registration_daily
+-- returns: registration scans per day and channel (扫码自助, 入户登记, 企业批量, 部门比对)
+-- grain: one row per day and channel with at least one scan
+-- key: day, channel
+-- param community_code: 12-digit community code (where the scanning unit is); null = the whole subdistrict
+-- param area: 片区 name; null = all
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+scans as (
+    select stg_registrations.*
+    from stg_registrations
+    join stg_units using (unit_id)
+    where stg_units.community_code in (select community_code from communities)
+),
+
+-- logic
+
+final as (
+    select cast(scanned_at as date) as day, channel, count(*) as scans
+    from scans
+    group by all
+)
+
+select * from final
+order by day, channel

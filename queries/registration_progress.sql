@@ -1,0 +1,87 @@
+-- query: registration_progress
+-- returns: newcomers registered each day of the campaign, cumulative, against the plan line
+-- grain: one row per day, from the campaign start to today
+-- key: day
+-- param community_code: 12-digit community code (where the newcomers live); null = the whole subdistrict
+-- param area: 片区 name; null = all
+-- param now: the clock time ("now"); the runner fills it in when not given
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area,
+        cast(cast($now as timestamp) as date) as today
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+newcomers as (
+    select * from stg_residents
+    where status = '在住' and population_type = '流动人口'
+        and community_code in (select community_code from communities)
+),
+
+registrations as (
+    select * from stg_registrations
+),
+
+campaign as (
+    select * from stg_campaign order by deadline desc limit 1
+),
+
+-- logic
+
+first_days as (
+    select person_key, cast(min(scanned_at) as date) as first_day
+    from registrations
+    group by person_key
+),
+
+-- a registration before the start counts on the first day, one after today (clock set back) on today
+registered as (
+    select least(greatest(first_days.first_day, campaign."start"), params.today) as day
+    from newcomers
+    join first_days using (person_key)
+    cross join campaign
+    cross join params
+),
+
+daily as (
+    select day, count(*) as new_registered
+    from registered
+    group by day
+),
+
+days as (
+    select cast(unnest(generate_series(
+        cast(campaign."start" as timestamp), cast(params.today as timestamp), interval 1 day)) as date) as day
+    from campaign, params
+),
+
+totals as (
+    select count(*) as newcomers from newcomers
+),
+
+final as (
+    select
+        days.day,
+        coalesce(daily.new_registered, 0) as new_registered,
+        cast(sum(coalesce(daily.new_registered, 0)) over (order by days.day) as bigint) as registered_cumulative,
+        campaign.target_rate * totals.newcomers * case
+            when campaign.deadline <= campaign."start" then case when days.day >= campaign.deadline then 1.0 else 0.0 end
+            else least(1.0, greatest(0.0,
+                date_diff('day', campaign."start", days.day) / date_diff('day', campaign."start", campaign.deadline)))
+        end as plan_cumulative,
+        totals.newcomers
+    from days
+    left join daily using (day)
+    cross join campaign
+    cross join totals
+)
+
+select * from final
+order by day

@@ -1,0 +1,67 @@
+-- query: source_coverage
+-- returns: how many of the newcomers each department's shared data (公安, 工信, 医院, 学校) covers
+-- grain: one row per department (source)
+-- key: source
+-- param community_code: 12-digit community code; null = the whole subdistrict
+-- param area: 片区 name; null = all
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+newcomers as (
+    select * from stg_residents
+    where status = '在住' and population_type = '流动人口'
+        and community_code in (select community_code from communities)
+),
+
+source_records as (
+    select * from stg_source_records
+),
+
+-- logic
+
+known_sources as (
+    select * from (values (1, '公安'), (2, '工信'), (3, '医院'), (4, '学校')) as t(sort_order, source)
+),
+
+sources as (
+    select sort_order, source from known_sources
+    union
+    select 99 as sort_order, source from source_records
+    where source not in (select source from known_sources)
+),
+
+matched as (
+    select source_records.source, count(distinct newcomers.person_key) as newcomers_matched
+    from newcomers
+    join source_records using (person_key)
+    group by source_records.source
+),
+
+totals as (
+    select count(*) as newcomers from newcomers
+),
+
+final as (
+    select
+        sources.source,
+        coalesce(matched.newcomers_matched, 0) as newcomers_matched,
+        coalesce(matched.newcomers_matched, 0) / nullif(totals.newcomers, 0) as share_of_newcomers,
+        totals.newcomers,
+        sources.sort_order
+    from sources
+    left join matched using (source)
+    cross join totals
+)
+
+select * exclude (sort_order) from final
+order by sort_order, source

@@ -1,0 +1,98 @@
+-- query: unit_progress
+-- returns: registration progress of every management unit against plan, behind plan first
+-- grain: one row per unit
+-- key: unit_id
+-- param community_code: 12-digit community code (where the unit is); null = the whole subdistrict
+-- param area: 片区 name; null = all
+-- param now: the clock time ("now"); the runner fills it in when not given
+with params as (
+    select
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area,
+        cast($now as timestamp) as clock_now,
+        cast(cast($now as timestamp) as date) as today
+),
+
+communities as (
+    select stg_communities.*
+    from stg_communities, params
+    where (params.community_code is null or stg_communities.community_code = params.community_code)
+        and (params.area is null or stg_communities.area = params.area)
+),
+
+units as (
+    select * from stg_units
+    where community_code in (select community_code from communities)
+),
+
+newcomers as (
+    select * from stg_residents
+    where status = '在住' and population_type = '流动人口'
+),
+
+registrations as (
+    select * from stg_registrations
+),
+
+campaign as (
+    select * from stg_campaign order by deadline desc limit 1
+),
+
+-- logic
+
+registered_people as (
+    select distinct person_key from registrations
+),
+
+per_unit as (
+    select
+        newcomers.unit_id,
+        count(*) as newcomers,
+        count(registered_people.person_key) as registered
+    from newcomers
+    left join registered_people using (person_key)
+    group by newcomers.unit_id
+),
+
+recent_scans as (
+    select registrations.unit_id, count(*) as scans_7d
+    from registrations, params
+    where registrations.scanned_at > params.clock_now - interval 7 day
+        and registrations.scanned_at <= params.clock_now
+    group by registrations.unit_id
+),
+
+plan as (
+    select
+        campaign.target_rate * case
+            when campaign.deadline <= campaign."start" then case when params.today >= campaign.deadline then 1.0 else 0.0 end
+            else least(1.0, greatest(0.0,
+                date_diff('day', campaign."start", params.today) / date_diff('day', campaign."start", campaign.deadline)))
+        end as plan_rate
+    from campaign, params
+),
+
+final as (
+    select
+        units.unit_id,
+        units.unit_name,
+        units.unit_type,
+        units.community_code,
+        communities.community_name,
+        units.admin_name_masked,
+        coalesce(per_unit.newcomers, 0) as newcomers,
+        coalesce(per_unit.registered, 0) as registered,
+        per_unit.registered / nullif(per_unit.newcomers, 0) as registration_rate,
+        plan.plan_rate,
+        plan.plan_rate * coalesce(per_unit.newcomers, 0) as plan_registered,
+        coalesce(per_unit.registered, 0) - plan.plan_rate * coalesce(per_unit.newcomers, 0) as gap,
+        coalesce(recent_scans.scans_7d, 0) as scans_7d
+    from units
+    join communities using (community_code)
+    left join per_unit using (unit_id)
+    left join recent_scans using (unit_id)
+    left join plan on true
+)
+
+select * from final
+order by gap asc nulls last, unit_id

@@ -1,0 +1,185 @@
+"""The staging views: DuckDB views over the warehouse, and the only code that knows file paths.
+
+Each view is one file ``queries/staging/<view>.sql``. A view's SQL reads its files through a placeholder,
+``{{ residents }}``, which becomes ``read_parquet([...])`` over the files present when the views are built
+(paths are the one thing formatted into SQL, as escaped string literals) or, when there are none yet, an
+empty relation with the right columns. The views are rebuilt whenever ``data_version`` changes.
+"""
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from wangtai.paths import FEEDS, DataPaths
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES_DIR = REPO / "queries"
+STAGING_DIR = QUERIES_DIR / "staging"
+PROVINCES_CSV = Path(__file__).resolve().parent / "provinces.csv"
+
+# Views that others depend on come first; the rest follow in name order.
+FIRST = ("stg_decisions", "stg_manifest")
+
+# The columns of every source, for the empty relation of a source with no files yet (docs/architecture.md).
+# fmt: off
+V, D, TS, F, INT, B = "varchar", "date", "timestamp", "double", "bigint", "boolean"
+SOURCE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "residents": (
+        ("batch_id", V), ("person_key", V), ("id_masked", V), ("name_masked", V), ("phone_masked", V),
+        ("gender", V), ("birth_date", D), ("home_region", V), ("population_type", V),
+        ("community_code", V), ("unit_id", V), ("house_id", V), ("lat", F), ("lon", F), ("cell_id", INT),
+        ("reason", V), ("arrival_date", D), ("status", V), ("updated_at", TS),
+    ),
+    "houses": (
+        ("batch_id", V), ("house_id", V), ("community_code", V), ("estate", V), ("address", V),
+        ("lat", F), ("lon", F), ("cell_id", INT), ("house_type", V), ("archive_status", V),
+        ("occupants", INT), ("surveyed_at", D),
+    ),
+    "registrations": (
+        ("batch_id", V), ("scan_id", V), ("scanned_at", TS), ("person_key", V), ("id_masked", V),
+        ("unit_id", V), ("channel", V), ("site", V),
+    ),
+    "source_records": (
+        ("batch_id", V), ("record_id", V), ("source", V), ("person_key", V), ("received_at", TS),
+        ("detail", V),
+    ),
+    "manifest": (
+        ("batch_id", V), ("feed", V), ("file_name", V), ("sha256", V), ("ingested_at", TS),
+        ("rows_in", INT), ("accepted", INT), ("quarantined", INT), ("duplicates", INT), ("outcome", V),
+        ("reason", V), ("warehouse_file", V), ("quarantine_file", V), ("archive_file", V),
+    ),
+    "decisions": (("decision_id", V), ("batch_id", V), ("decision", V), ("decided_at", TS), ("operator", V)),
+    "quarantined_rows": (("filename", V), ("_row", INT), ("_reasons", V)),
+    "ref_communities": (
+        ("community_code", V), ("community_name", V), ("kind", V), ("area", V), ("assumed", B),
+    ),
+    "ref_units": (
+        ("unit_id", V), ("unit_name", V), ("unit_type", V), ("community_code", V),
+        ("admin_name_masked", V), ("admin_phone_masked", V), ("lat", F), ("lon", F),
+    ),
+    "ref_boundaries": (("community_code", V), ("geojson", V), ("centroid_lat", F), ("centroid_lon", F)),
+    "ref_campaign": (("campaign_name", V), ("start", D), ("deadline", D), ("target_rate", F)),
+    "provinces": (("province_code", V), ("province_name", V)),
+}
+# fmt: on
+
+
+class StagingError(RuntimeError):
+    """A staging view could not be built (a bad file path or a broken staging SQL file)."""
+
+
+def data_version(paths: DataPaths) -> str:
+    """A cheap fingerprint of what the warehouse holds: mtimes (and entry counts) of the folders a new batch,
+    a decision or new reference data is renamed into. Equal strings mean the same data."""
+    parts = []
+    wh = paths.warehouse
+    for folder in (wh / "manifest", wh / "decisions", wh / "reference"):
+        try:
+            stat = folder.stat()
+            count = sum(1 for _ in os.scandir(folder))
+            parts.append(f"{stat.st_mtime_ns}.{count}")
+        except FileNotFoundError:
+            parts.append("-")
+    return "/".join(parts)
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal: single quotes doubled. Paths are the only values formatted into SQL."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _parquet_files(folder: Path, exclude_double_underscore: bool = False) -> list[Path]:
+    """Complete Parquet files in a folder: writers use a hidden temporary name and rename into place."""
+    if not folder.is_dir():
+        return []
+    files = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith(".") or not entry.name.endswith(".parquet") or not entry.is_file():
+            continue
+        if exclude_double_underscore and "__" in entry.name:
+            continue  # quarantine/<feed>/<batch_id>__<file name>: a refused whole file, kept as it arrived
+        files.append(Path(entry.path))
+    return files
+
+
+def _source_files(paths: DataPaths) -> dict[str, list[Path]]:
+    wh = paths.warehouse
+    files = {feed: _parquet_files(wh / feed) for feed in FEEDS}
+    files["manifest"] = _parquet_files(wh / "manifest")
+    files["decisions"] = _parquet_files(wh / "decisions")
+    files["quarantined_rows"] = [
+        f for feed in FEEDS for f in _parquet_files(paths.quarantine / feed, exclude_double_underscore=True)
+    ]
+    for name in ("communities", "units", "boundaries", "campaign"):
+        path = wh / "reference" / f"{name}.parquet"
+        files[f"ref_{name}"] = [path] if path.is_file() else []
+    return files
+
+
+def _empty_relation(source: str) -> str:
+    columns = ", ".join(f'cast(null as {kind}) as "{name}"' for name, kind in SOURCE_COLUMNS[source])
+    return f"(select {columns} limit 0)"
+
+
+def _file_list(files: Iterable[Path]) -> str:
+    literals = []
+    for path in files:
+        text = str(path)
+        if any(ch in text for ch in "*?[]{}"):
+            # read_parquet treats these as glob patterns; there is no escaping them.
+            raise StagingError(f"数据文件路径含有通配符，无法读取 (path contains glob characters): {text}")
+        literals.append(sql_string(text))
+    return "[" + ", ".join(literals) + "]"
+
+
+def source_relations(paths: DataPaths) -> dict[str, str]:
+    """The table expression each placeholder stands for, given the files present now."""
+    relations = {}
+    for source, files in _source_files(paths).items():
+        if not files:
+            relations[source] = _empty_relation(source)
+        elif source == "quarantined_rows":
+            relations[source] = f"read_parquet({_file_list(files)}, union_by_name = true, filename = true)"
+        else:
+            relations[source] = f"read_parquet({_file_list(files)}, union_by_name = true)"
+    relations["provinces"] = (
+        f"read_csv({_file_list([PROVINCES_CSV])}, header = true, all_varchar = true)"
+        if PROVINCES_CSV.is_file()
+        else _empty_relation("provinces")
+    )
+    return relations
+
+
+def staging_sql(staging_dir: Path = STAGING_DIR) -> dict[str, str]:
+    """The staging views' SQL by view name, in creation order."""
+    found = {path.stem: path.read_text(encoding="utf-8") for path in sorted(staging_dir.glob("stg_*.sql"))}
+    order = [name for name in FIRST if name in found] + [name for name in found if name not in FIRST]
+    return {name: found[name] for name in order}
+
+
+def render(sql: str, relations: dict[str, str]) -> str:
+    import re
+
+    def substitute(match: "re.Match[str]") -> str:
+        name = match.group(1)
+        if name not in relations:
+            raise StagingError(f"未知的数据源占位符 (unknown source placeholder): {{{{ {name} }}}}")
+        return relations[name]
+
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", substitute, sql)
+
+
+def create_views(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> list[str]:
+    """(Re)create every staging view on the connection from the files present now. Returns the view names."""
+    relations = source_relations(paths)
+    names = []
+    for name, sql in staging_sql().items():
+        body = render(sql, relations).strip().rstrip(";")
+        try:
+            con.execute(f"create or replace view {name} as\n{body}")
+        except duckdb.Error as error:
+            raise StagingError(f"无法建立数据视图 {name} (cannot create staging view): {error}") from error
+        names.append(name)
+    return names
