@@ -1,0 +1,304 @@
+"""Casting a batch to the contract, row checks (DATA_CONTRACT.md §4) and the warehouse rows (§5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG, FUTURE_TOLERANCE_SECONDS, Column, Feed
+from wangtai.ingest.pii import mask_ids, mask_names, mask_phones, parse_ids, person_keys
+from wangtai.ingest.reference import Reference
+
+ARROW_TYPES = {
+    "string": pa.string(),
+    "double": pa.float64(),
+    "int64": pa.int64(),
+    "date32": pa.date32(),
+    "timestamp[us]": pa.timestamp("us"),
+}
+TYPE_LABELS = {
+    "string": "文本",
+    "double": "小数（double）",
+    "int64": "整数（int64）",
+    "date32": "日期（如 2026-03-15）",
+    "timestamp[us]": "时间（如 2026-03-15 08:30:00）",
+}
+
+WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
+    "residents": pa.schema(
+        [
+            ("batch_id", pa.string()),
+            ("person_key", pa.string()),
+            ("id_masked", pa.string()),
+            ("name_masked", pa.string()),
+            ("phone_masked", pa.string()),
+            ("gender", pa.string()),
+            ("birth_date", pa.date32()),
+            ("home_region", pa.string()),
+            ("population_type", pa.string()),
+            ("community_code", pa.string()),
+            ("unit_id", pa.string()),
+            ("house_id", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("cell_id", pa.int64()),
+            ("reason", pa.string()),
+            ("arrival_date", pa.date32()),
+            ("status", pa.string()),
+            ("updated_at", pa.timestamp("us")),
+        ]
+    ),
+    "houses": pa.schema(
+        [
+            ("batch_id", pa.string()),
+            ("house_id", pa.string()),
+            ("community_code", pa.string()),
+            ("estate", pa.string()),
+            ("address", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("cell_id", pa.int64()),
+            ("house_type", pa.string()),
+            ("archive_status", pa.string()),
+            ("occupants", pa.int64()),
+            ("surveyed_at", pa.date32()),
+        ]
+    ),
+    "registrations": pa.schema(
+        [
+            ("batch_id", pa.string()),
+            ("scan_id", pa.string()),
+            ("scanned_at", pa.timestamp("us")),
+            ("person_key", pa.string()),
+            ("id_masked", pa.string()),
+            ("unit_id", pa.string()),
+            ("channel", pa.string()),
+            ("site", pa.string()),
+        ]
+    ),
+    "source_records": pa.schema(
+        [
+            ("batch_id", pa.string()),
+            ("record_id", pa.string()),
+            ("source", pa.string()),
+            ("person_key", pa.string()),
+            ("received_at", pa.timestamp("us")),
+            ("detail", pa.string()),
+        ]
+    ),
+}
+
+# Columns holding a time that must not be in the future (the contract's "not in the future", plus the
+# arrival date, which cannot be later than today either).
+FUTURE_COLUMNS = ("updated_at", "surveyed_at", "scanned_at", "received_at", "arrival_date")
+NON_NEGATIVE_COLUMNS = ("occupants",)
+
+
+class CastFailure(Exception):
+    """A column cannot be cast to its contract type: the whole file is refused."""
+
+
+def _cast_column(array: pa.Array, column: Column) -> pa.Array:
+    target = ARROW_TYPES[column.type]
+    if array.type == target:
+        return array
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    try:
+        if pa.types.is_timestamp(array.type) and array.type.tz is not None:
+            array = pc.local_timestamp(pc.cast(array, pa.timestamp(array.type.unit, "Asia/Shanghai")))
+        temporal = pa.types.is_temporal(array.type) and pa.types.is_temporal(target)
+        return pc.cast(array, target, safe=not temporal)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+        # show one value that does not cast, so the clerk can find it
+        sample = ""
+        try:
+            for value in array.drop_null().slice(0, 2000).to_pylist():
+                try:
+                    pc.cast(pa.array([value]), target)
+                except Exception:
+                    sample = f"，例如 “{value}”"
+                    break
+        except Exception:
+            pass
+        raise CastFailure(
+            f"列 {column.name} 应为{TYPE_LABELS[column.type]}，实际为 {array.type}{sample}，无法转换"
+        ) from error
+
+
+def cast_batch(batch: pa.RecordBatch, feed: Feed) -> dict[str, pa.Array]:
+    return {c.name: _cast_column(batch.column(c.name), c) for c in feed.columns}
+
+
+def as_text(batch: pa.RecordBatch) -> dict[str, pa.Array]:
+    """Every column of the original rows as text (quarantine keeps what arrived)."""
+    out = {}
+    for name, array in zip(batch.schema.names, batch.columns, strict=True):
+        try:
+            out[name] = pc.cast(array, pa.string())
+        except Exception:
+            out[name] = pa.array([None if v is None else str(v) for v in array.to_pylist()], pa.string())
+    return out
+
+
+def _np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _inside(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (
+            (lat >= BOUNDS["lat_min"])
+            & (lat <= BOUNDS["lat_max"])
+            & (lon >= BOUNDS["lon_min"])
+            & (lon <= BOUNDS["lon_max"])
+        )
+
+
+@dataclass
+class Checked:
+    """One batch after the row checks."""
+
+    columns: dict[str, pa.Array]  # cast to the contract types (id_number upper-cased)
+    bad: np.ndarray  # row refused
+    reasons: np.ndarray  # object array: Chinese reasons joined by "；" where bad
+    key: pa.Array  # the dedup key (int64 for id numbers, else the key column)
+    ids: object  # ParsedIds or None
+
+
+def check_rows(feed: Feed, columns: dict[str, pa.Array], reference: Reference, now: datetime) -> Checked:
+    n = len(next(iter(columns.values())))
+    checks: list[tuple[np.ndarray, str]] = []
+    missing_in: dict[str, np.ndarray] = {}
+
+    for column in feed.columns:
+        array = columns[column.name]
+        if not column.nullable:
+            missing = _np(pc.is_null(array))
+            if column.type == "string":
+                missing |= _np(pc.equal(pc.utf8_trim_whitespace(array), ""))
+            checks.append((missing, f"{column.name} 为空（必填）"))
+            missing_in[column.name] = missing
+        if column.enum:
+            outside = _np(pc.invert(pc.is_in(array, value_set=pa.array(column.enum))))
+            outside &= _np(pc.is_valid(array))
+            checks.append((outside, f"{column.name} 的取值不在允许范围内（应为 {'、'.join(column.enum)}）"))
+
+    parsed = None
+    if "id_number" in columns:
+        ids = pc.utf8_upper(columns["id_number"])
+        columns["id_number"] = ids
+        parsed = parse_ids(ids, now.date())
+        present = _np(pc.is_valid(ids)) & ~missing_in.get("id_number", np.zeros(n, dtype=bool))
+        checks.append(
+            (present & ~parsed.shape_ok, "id_number 格式错误（应为 17 位数字加 1 位数字或 X，共 18 位）")
+        )
+        checks.append((present & parsed.shape_ok & ~parsed.check_ok, "id_number 校验位错误（GB 11643）"))
+        checks.append(
+            (
+                present & parsed.shape_ok & parsed.check_ok & ~parsed.date_ok,
+                "id_number 中的出生日期不存在或不合理",
+            )
+        )
+
+    if "phone" in columns:
+        phone = columns["phone"]
+        wrong = _np(pc.invert(pc.match_substring_regex(phone, r"^\d{11}$"))) & _np(pc.is_valid(phone))
+        checks.append((wrong, "phone 应为 11 位数字"))
+
+    if "community_code" in columns:
+        code = columns["community_code"]
+        unknown = _np(pc.invert(pc.is_in(code, value_set=reference.community_codes))) & _np(pc.is_valid(code))
+        checks.append(
+            (unknown & ~missing_in["community_code"], "community_code 不在社区参考数据中（未知社区）")
+        )
+    if "unit_id" in columns:
+        unit = columns["unit_id"]
+        unknown = _np(pc.invert(pc.is_in(unit, value_set=reference.unit_ids))) & _np(pc.is_valid(unit))
+        checks.append((unknown & ~missing_in["unit_id"], "unit_id 不在管理单元参考数据中（未知单元）"))
+
+    if "lat" in columns and "lon" in columns:
+        lat = columns["lat"].to_numpy(zero_copy_only=False).astype(np.float64)
+        lon = columns["lon"].to_numpy(zero_copy_only=False).astype(np.float64)
+        present = (
+            ~np.isnan(lat)
+            & ~np.isnan(lon)
+            & _np(pc.is_valid(columns["lat"]))
+            & _np(pc.is_valid(columns["lon"]))
+        )
+        outside = present & ~_inside(lat, lon)
+        swapped = outside & _inside(lon, lat)
+        lim = f"纬度 {BOUNDS['lat_min']}–{BOUNDS['lat_max']}、经度 {BOUNDS['lon_min']}–{BOUNDS['lon_max']}"
+        checks.append((swapped, f"坐标不在王台街道范围内（{lim}）：lat/lon 疑似颠倒，交换后在范围内"))
+        checks.append((outside & ~swapped, f"坐标不在王台街道范围内（{lim}）"))
+
+    limit = now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS)
+    for name in FUTURE_COLUMNS:
+        if name not in columns:
+            continue
+        array = columns[name]
+        if pa.types.is_timestamp(array.type):
+            future = _np(pc.greater(array, pa.scalar(limit, pa.timestamp("us"))))
+            what = f"{name} 晚于入库时间（{now:%Y-%m-%d %H:%M:%S}）超过 {FUTURE_TOLERANCE_SECONDS // 60} 分钟"
+        else:
+            future = _np(pc.greater(array, pa.scalar(limit.date(), pa.date32())))
+            what = f"{name} 是将来的日期（晚于 {limit:%Y-%m-%d}）"
+        checks.append((future, what))
+
+    for name in NON_NEGATIVE_COLUMNS:
+        if name in columns:
+            checks.append((_np(pc.less(columns[name], 0)), f"{name} 不能为负数"))
+
+    bad = np.zeros(n, dtype=bool)
+    for mask, _ in checks:
+        bad |= mask
+    reasons = np.full(n, None, dtype=object)
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        parts = [[] for _ in idx]
+        for mask, message in checks:
+            for j in np.flatnonzero(mask[idx]):
+                parts[j].append(message)
+        reasons[idx] = ["；".join(p) for p in parts]
+
+    key = pa.array(parsed.key_int, pa.int64()) if feed.key == "id_number" else columns[feed.key]
+    return Checked(columns=columns, bad=bad, reasons=reasons, key=key, ids=parsed)
+
+
+def cell_ids(lat: pa.Array, lon: pa.Array) -> pa.Array:
+    lat_np = lat.to_numpy(zero_copy_only=False).astype(np.float64)
+    lon_np = lon.to_numpy(zero_copy_only=False).astype(np.float64)
+    cells = np.floor(lat_np / CELL_LAT_DEG).astype(np.int64) * 1_000_000 + np.floor(
+        lon_np / CELL_LON_DEG
+    ).astype(np.int64)
+    return pa.array(cells, pa.int64())
+
+
+def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str, secret: bytes) -> pa.Table:
+    """The accepted rows (mask ``keep``), pseudonymized, in the warehouse layout."""
+    mask = pa.array(keep)
+    col = {name: array.filter(mask) for name, array in checked.columns.items()}
+    n = int(keep.sum())
+    out: dict[str, pa.Array] = {"batch_id": pa.array(np.full(n, batch_id, dtype=object), pa.string())}
+    if "id_number" in col:
+        ids = col["id_number"]
+        out["person_key"] = person_keys(ids, secret)
+        out["id_masked"] = mask_ids(ids)
+    if feed.name == "residents":
+        parsed = checked.ids
+        out["name_masked"] = mask_names(col["name"])
+        out["phone_masked"] = mask_phones(col["phone"])
+        out["gender"] = pa.array(np.where(parsed.male[keep], "男", "女").astype(object), pa.string())
+        out["birth_date"] = pa.array(parsed.birth_date[keep], pa.date32())
+        out["home_region"] = pc.utf8_slice_codeunits(col["id_number"], 0, 6)
+    if "lat" in col:
+        out["cell_id"] = cell_ids(col["lat"], col["lon"])
+    for column in feed.columns:
+        if not column.pii:
+            out[column.name] = col[column.name]
+    schema = WAREHOUSE_SCHEMAS[feed.name]
+    return pa.table([out[name] for name in schema.names], schema=schema)
