@@ -21,11 +21,11 @@ communities as (
         and (params.area is null or stg_communities.area = params.area)
 ),
 
-all_residents as (
+all_residents as materialized (
     select * from stg_residents where status = '在住'
 ),
 
-registrations as (
+registrations as materialized (
     select stg_registrations.*, stg_units.community_code
     from stg_registrations
     left join stg_units using (unit_id)
@@ -45,10 +45,6 @@ campaign as (
 residents as (
     select * from all_residents
     where community_code in (select community_code from communities)
-),
-
-newcomers as (
-    select * from residents where population_type = '流动人口'
 ),
 
 registered_people as (
@@ -84,22 +80,42 @@ plan as (
     from campaign, params
 ),
 
+resident_counts as (
+    select
+        count(*) as residents,
+        count(*) filter (where population_type = '流动人口') as newcomers,
+        count(registered_people.person_key) filter (where population_type = '流动人口') as registered
+    from residents
+    left join registered_people using (person_key)
+),
+
+scan_counts as (
+    select
+        count(*) filter (
+            where cast(scans.scanned_at as date) = params.today and scans.scanned_at <= params.clock_now
+        ) as scans_today,
+        count(*) filter (
+            where scans.scanned_at > params.clock_now - interval 1 hour and scans.scanned_at <= params.clock_now
+        ) as scans_last_hour
+    from scans, params
+),
+
+house_counts as (
+    select
+        count(*) filter (where house_type = '出租') as rentals,
+        count(*) filter (where house_type = '出租' and archive_status in ('已建档', '已复核')) as rentals_archived
+    from houses
+),
+
 counts as (
     select
-        (select count(*) from residents) as residents,
-        (select count(*) from newcomers) as newcomers,
-        (select count(*) from newcomers where person_key in (select person_key from registered_people)) as registered,
+        resident_counts.*,
         (select count(*) from discovered) as discovered,
-        (select count(*) from scans, params
-            where cast(scans.scanned_at as date) = params.today and scans.scanned_at <= params.clock_now) as scans_today,
-        (select count(*) from scans, params
-            where scans.scanned_at > params.clock_now - interval 1 hour and scans.scanned_at <= params.clock_now)
-            as scans_last_hour,
-        (select count(*) from houses where house_type = '出租') as rentals,
-        (select count(*) from houses where house_type = '出租' and archive_status in ('已建档', '已复核'))
-            as rentals_archived,
+        scan_counts.*,
+        house_counts.*,
         (select plan_rate from plan) as plan_rate,
         (select max(ingested_at) from stg_manifest where is_accepted) as as_of
+    from resident_counts, scan_counts, house_counts
 ),
 
 final as (

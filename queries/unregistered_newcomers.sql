@@ -1,9 +1,9 @@
 -- query: unregistered_newcomers
--- returns: the door-to-door list: newcomers living here who have not registered yet, masked (no raw
---          personal information), by managing unit and house
+-- returns: the door-to-door list: newcomers who have not registered yet, masked (no raw personal
+--          information), by managing unit and house; the same people unit_progress counts as not registered
 -- grain: one row per unregistered newcomer
 -- key: no
--- param community_code: 12-digit community code (where the newcomer lives); null = the whole subdistrict
+-- param community_code: 12-digit community code (where the managing unit is); null = the whole subdistrict
 -- param area: 片区 name; null = all
 -- param unit_id: the managing unit; null = all units
 with params as (
@@ -20,20 +20,25 @@ communities as (
         and (params.area is null or stg_communities.area = params.area)
 ),
 
+units as (
+    select stg_units.*
+    from stg_units, params
+    where stg_units.community_code in (select community_code from communities)
+        and (params.unit_id is null or stg_units.unit_id = params.unit_id)
+),
+
 newcomers as (
-    select stg_residents.*
-    from stg_residents, params
-    where stg_residents.status = '在住' and stg_residents.population_type = '流动人口'
-        and stg_residents.community_code in (select community_code from communities)
-        and (params.unit_id is null or stg_residents.unit_id = params.unit_id)
+    select * from stg_residents
+    where status = '在住' and population_type = '流动人口'
+        and unit_id in (select unit_id from units)
 ),
 
 registrations as (
     select * from stg_registrations
 ),
 
-units as (
-    select * from stg_units
+residence as (
+    select community_code, community_name from stg_communities
 ),
 
 -- logic
@@ -52,7 +57,7 @@ final as (
         unregistered.unit_id,
         units.unit_name,
         unregistered.community_code,
-        communities.community_name,
+        residence.community_name,
         unregistered.name_masked,
         unregistered.id_masked,
         unregistered.phone_masked,
@@ -60,8 +65,8 @@ final as (
         unregistered.arrival_date,
         unregistered.reason
     from unregistered
-    join communities using (community_code)
-    left join units using (unit_id)
+    join units on units.unit_id = unregistered.unit_id
+    left join residence on residence.community_code = unregistered.community_code
 )
 
 select * from final

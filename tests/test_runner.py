@@ -183,7 +183,8 @@ def tiny_runner(tiny: DataPaths) -> Runner:
 # -- headers -------------------------------------------------------------------------------------------------
 
 HEADER = """-- query: sample
--- returns: something useful
+-- returns: something
+--          useful
 -- grain: one row per community
 -- key: community_code, day
 -- param community_code: a code; null = all

@@ -62,6 +62,7 @@ def parse_query(text: str, path: Path | None = None) -> QuerySpec:
     where = path.name if path else "<text>"
     fields: dict[str, str] = {}
     params: dict[str, str] = {}
+    last: tuple[dict[str, str], str] | None = None
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped:
@@ -70,11 +71,19 @@ def parse_query(text: str, path: Path | None = None) -> QuerySpec:
             break  # the header is the leading comment block
         match = _HEADER.match(stripped)
         if not match:
+            # an indented comment line continues the field above it
+            if last is not None and line.startswith("--   ") and stripped[2:].strip():
+                target, key = last
+                target[key] = f"{target[key]} {stripped[2:].strip()}"
+            else:
+                last = None
             continue
         if match.group(2):
             params[match.group(2)] = match.group(3)
+            last = (params, match.group(2))
         else:
             fields[match.group(1)] = match.group(3)
+            last = (fields, match.group(1))
     missing = [name for name in ("query", "returns", "grain", "key") if not fields.get(name)]
     if missing:
         raise QueryError("查询文件的说明头不完整", f"{where}: header lacks {', '.join(missing)}")
