@@ -71,12 +71,12 @@ def cmd_held(args: argparse.Namespace, paths: DataPaths) -> int:
 def cmd_query(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai.runner import QueryError, Runner
 
-    runner = Runner(paths)
-    if args.list or not args.name:
-        for name in runner.names():
-            print(f"{name}\t{runner.spec(name).returns}")
-        return 0
     try:
+        runner = Runner(paths)
+        if args.list or not args.name:
+            for name in runner.names():
+                print(f"{name}\t{runner.spec(name).returns}")
+            return 0
         frame = runner.run(args.name, _parse_params(args.param))
     except QueryError as error:
         print(f"查询失败: {error}", file=sys.stderr)
