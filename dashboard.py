@@ -1,0 +1,109 @@
+"""总览 — the entry and first page: the big figures, newcomer share per community, campaign vs plan, a map."""
+
+import streamlit as st
+
+from wangtai.ui import charts, data, maps
+from wangtai.ui import format as fmt
+from wangtai.ui.setup import setup
+
+filters = setup("总览", "🏠")
+
+
+def kpis(row: dict) -> list[tuple[str, str, str | None, str]]:
+    """(label, value, delta, help) for the KPI row; values formatted exactly as tested."""
+    rate_gap = None
+    if row.get("registration_rate") is not None and row.get("plan_rate") is not None:
+        rate_gap = (
+            f"{fmt.pp(row['registration_rate'] - row['plan_rate'])}（计划 {fmt.pct(row['plan_rate'])}）"
+        )
+    reg_gap = None
+    if row.get("plan_registered") is not None:
+        gap = fmt.signed(row["registered"] - row["plan_registered"])
+        reg_gap = f"{gap} 人（计划 {fmt.num(row['plan_registered'])}）"
+    return [
+        ("实有人口", fmt.num(row.get("residents")), None, "现有在住人口（当前实有人口快照）"),
+        ("新市民", fmt.num(row.get("newcomers")), None, "流动人口：无本地户籍的在住人口"),
+        ("新市民占比", fmt.pct(row.get("newcomer_share")), None, "新市民 ÷ 实有人口"),
+        ("登记人数", fmt.num(row.get("registered")), reg_gap, "一家亲扫码登记过的新市民"),
+        ("登记率", fmt.pct(row.get("registration_rate")), rate_gap, "登记人数 ÷ 新市民，与今日计划比较"),
+        (
+            "今日扫码",
+            fmt.num(row.get("scans_today")),
+            f"近1小时 {fmt.num(row.get('scans_last_hour'))}",
+            "今天的扫码登记次数",
+        ),
+        ("新发现", fmt.num(row.get("discovered")), None, "扫码登记了、但不在实有人口中的人"),
+        (
+            "出租屋建档率",
+            fmt.pct(row.get("rental_archive_rate")),
+            f"出租屋 {fmt.num(row.get('rentals'))} 套",
+            "已建档或已复核的出租屋 ÷ 出租屋",
+        ),
+    ]
+
+
+def kpi_rows(row: dict) -> None:
+    figures = kpis(row)
+    columns = [*st.columns(4, gap="small"), *st.columns(4, gap="small")]
+    for column, (label, value, delta, hint) in zip(columns, figures, strict=True):
+        signed = bool(delta) and delta[:1] in "+-"
+        column.metric(
+            label,
+            value,
+            delta,
+            help=hint,
+            border=True,
+            height=150,
+            delta_color="normal" if signed else "off",
+            delta_arrow="auto" if signed else "off",
+        )
+
+
+def share_panel() -> None:
+    st.subheader("各社区新市民占比（前 15）")
+    share = data.scoped("community_share", filters)
+    if charts.empty_note(share, "社区数据"):
+        return
+    top = share.sort_values("newcomer_share", ascending=False).head(15)
+    charts.show(
+        charts.ranked_bars(
+            top,
+            "community_name",
+            "newcomer_share",
+            value_title="新市民占比",
+            height=440,
+            highlight=filters.community_name,
+        ),
+        key="share",
+    )
+
+
+def progress_panel() -> None:
+    st.subheader("一家亲登记进度 vs 计划")
+    progress = data.scoped("registration_progress", filters)
+    if charts.empty_note(progress, "登记进度"):
+        return
+    projection = data.first_row(data.scoped("campaign_projection", filters))
+    charts.show(charts.progress_vs_plan(progress, projection, height=440), key="progress")
+
+
+def map_panel() -> None:
+    st.subheader("新市民占比地图")
+    communities = data.run("community_map")
+    if charts.empty_note(communities, "地图数据"):
+        return
+    layer = maps.boundaries_layer(communities, highlight=filters.community_code, choropleth=True)
+    st.pydeck_chart(
+        maps.deck([layer], maps.view_for(communities, maps.focus(communities, filters), 560, 400)), height=400
+    )
+    st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
+
+
+kpi_rows(data.first_row(data.scoped("overview", filters)))
+left, middle, right = st.columns([4, 4, 3], gap="medium")
+with left:
+    share_panel()
+with middle:
+    progress_panel()
+with right:
+    map_panel()

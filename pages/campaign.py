@@ -1,0 +1,134 @@
+"""登记进度 — the 一家亲 campaign vs plan and its projection, channels, sites, hours; units behind plan.
+
+The behind-plan list and the masked door-to-door list download as Excel and CSV.
+"""
+
+import streamlit as st
+
+from wangtai.ui import charts, data, exports, tables
+from wangtai.ui import format as fmt
+from wangtai.ui.setup import setup
+
+filters = setup("登记进度", "📈")
+
+
+def projection_strip(p: dict) -> None:
+    if not p:
+        return
+    cols = st.columns(6)
+    on_track = bool(p.get("on_track"))
+    cols[0].metric(
+        "目标登记率",
+        fmt.pct(p.get("target_rate")),
+        f"目标 {fmt.num(p.get('target_registered'))} 人",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    cols[1].metric(
+        "已登记",
+        fmt.num(p.get("registered")),
+        f"新市民 {fmt.num(p.get('newcomers'))}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    cols[2].metric(
+        "距截止",
+        f"{fmt.num(p.get('days_left'))} 天",
+        f"截止 {fmt.day(p.get('deadline'))}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    cols[3].metric(
+        "近14日日均",
+        f"{fmt.num(p.get('pace_14d'))} 人",
+        "每天新登记",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    cols[4].metric(
+        "需要日均",
+        f"{fmt.num(p.get('needed_pace'))} 人",
+        "才能按期达标",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    finish = p.get("projected_finish")
+    year = f"{finish.year}年 · " if finish is not None and hasattr(finish, "year") else ""
+    cols[5].metric(
+        "预计完成",
+        fmt.day(finish, with_year=False),
+        f"{year}{'可按期完成' if on_track else '将逾期'}",
+        delta_color="green" if on_track else "red",
+        delta_arrow="up" if on_track else "down",
+        border=True,
+    )
+
+
+def progress_section(p: dict) -> None:
+    st.subheader("累计登记 vs 计划（虚线为按近14日速度的预测）")
+    progress = data.scoped("registration_progress", filters)
+    if not charts.empty_note(progress, "登记进度"):
+        charts.show(charts.progress_vs_plan(progress, p, height=400), key="progress")
+
+
+def activity_section() -> None:
+    daily_col, sites_col = st.columns([3, 2], gap="medium")
+    with daily_col:
+        st.subheader("每日扫码（按渠道）")
+        daily = data.scoped("registration_daily", filters)
+        if not charts.empty_note(daily, "扫码数据"):
+            charts.show(charts.stacked_daily(daily), key="daily")
+    with sites_col:
+        st.subheader("登记场所")
+        sites = data.scoped("registration_sites", filters)
+        if not charts.empty_note(sites, "场所数据"):
+            charts.show(
+                charts.column_bars(
+                    sites.sort_values("scans", ascending=False), "site", "scans", y_title="扫码次数"
+                ),
+                key="sites",
+            )
+    st.subheader("扫码时段（星期 × 小时）")
+    heat = data.scoped("registration_heatmap", filters)
+    if not charts.empty_note(heat, "时段数据"):
+        charts.show(charts.heatmap(heat, height=330), key="heat")
+
+
+def units_section() -> None:
+    st.subheader("落后计划的单位（缺口最大的在前）")
+    units = data.scoped("unit_progress", filters)
+    if charts.empty_note(units, "单位数据"):
+        return
+    units = units.sort_values("gap", ascending=True)
+    behind = units[units["gap"] < 0]
+    st.caption(f"{filters.label}：共 {len(units)} 个单位，其中 {len(behind)} 个落后于今日计划。")
+    tables.show(units, tables.UNIT_COLUMNS, tables.UNIT_ORDER, height=380)
+    exports.download_buttons(units, "落后单位", f"单位登记进度_{filters.label}", "units")
+    door_to_door(units)
+
+
+def door_to_door(units) -> None:
+    st.subheader("入户名单：某单位未登记的新市民（已脱敏）")
+    ids = list(units["unit_id"])
+    labels = dict(
+        zip(units["unit_id"], units["unit_name"] + "（" + units["gap"].map(fmt.signed) + "）", strict=False)
+    )
+    unit = st.selectbox("选择单位", ids, format_func=lambda u: labels[u], key="door_unit")
+    people = data.scoped("unregistered_newcomers", filters, unit_id=unit)
+    if charts.empty_note(people, "未登记人员（该单位已全部登记）"):
+        return
+    st.caption(f"共 {len(people)} 人。仅显示脱敏信息，导出文件同样脱敏，请按个人信息保护要求使用。")
+    tables.show(people, tables.UNREGISTERED_COLUMNS, height=320)
+    exports.download_buttons(people, "入户名单", f"入户名单_{labels[unit]}", "door")
+
+
+projection = data.first_row(data.scoped("campaign_projection", filters))
+projection_strip(projection)
+progress_section(projection)
+activity_section()
+units_section()

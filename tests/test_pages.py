@@ -1,0 +1,225 @@
+"""The Streamlit pages (AppTest): every page renders with and without the shared filter, the KPI
+figures equal the overview query, an empty data directory says 尚无数据, and every page calls the
+shared setup first."""
+
+import ast
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from wangtai.paths import DataPaths
+from wangtai.runner import Runner
+from wangtai.ui import exports
+from wangtai.ui import format as fmt
+from wangtai.ui.setup import FILTER_KEY, PAGES
+
+REPO = Path(__file__).resolve().parent.parent
+ENTRY = str(REPO / "dashboard.py")
+PAGE_FILES = [page for page, _, _ in PAGES]
+SUBPAGES = [page for page in PAGE_FILES if page != "dashboard.py"]
+
+
+# ---- the shared setup -------------------------------------------------------------------------------
+
+
+def _first_statement(path: Path) -> ast.stmt:
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    for statement in body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # the docstring
+        return statement
+    raise AssertionError(f"{path} has no statements")
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_calls_the_shared_setup_first(page: str) -> None:
+    statement = _first_statement(REPO / page)
+    call = statement.value if isinstance(statement, (ast.Assign, ast.Expr)) else None
+    assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "setup", (
+        f"{page}: the first statement after the imports must be `filters = setup(...)`"
+    )
+    source = (REPO / page).read_text(encoding="utf-8")
+    assert "from wangtai.ui.setup import setup" in source
+
+
+def test_the_navigation_lists_every_page_file() -> None:
+    on_disk = {f"pages/{p.name}" for p in (REPO / "pages").glob("*.py")} | {"dashboard.py"}
+    assert on_disk == set(PAGE_FILES)
+
+
+def test_pages_do_no_sql_and_read_no_files() -> None:
+    for page in PAGE_FILES:
+        source = (REPO / page).read_text(encoding="utf-8").lower()
+        for forbidden in ("duckdb", "read_parquet", "select ", "open(", "pd.read_"):
+            assert forbidden not in source, f"{page} contains {forbidden!r}: pages are UI only"
+
+
+# ---- rendering on the demo warehouse ----------------------------------------------------------------
+
+
+@pytest.fixture
+def app_env(demo_paths: DataPaths, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    monkeypatch.setenv("WANGTAI_DATA_DIR", str(demo_paths.root))
+    monkeypatch.setenv("WANGTAI_AUTO_DEMO", "0")
+    monkeypatch.setenv("WANGTAI_REFRESH_SECONDS", "0")
+    return demo_paths
+
+
+@pytest.fixture(scope="module")
+def a_community(demo_paths: DataPaths) -> dict:
+    share = Runner(demo_paths).run("community_share", {})
+    row = share.sort_values("newcomers", ascending=False).iloc[0]
+    return {"code": row["community_code"], "name": row["community_name"], "area": row["area"]}
+
+
+def open_page(page: str, query: dict | None = None, session: dict | None = None) -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=30)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    at.run()
+    if page != "dashboard.py":
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_page_renders_for_the_whole_subdistrict(app_env, page: str) -> None:
+    at = open_page(page)
+    assert_clean(at)
+    assert at.title and "王台街道" in at.title[0].value
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_page_renders_for_one_community_from_the_url(app_env, a_community, page: str) -> None:
+    at = open_page(page, query={"community": a_community["code"]})
+    assert_clean(at)
+    assert a_community["name"] in at.title[0].value
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/density_map.py", "pages/campaign.py"])
+def test_page_renders_for_one_area_from_the_session(app_env, a_community, page: str) -> None:
+    at = open_page(page, session={FILTER_KEY: {"area": a_community["area"], "community": None}})
+    assert_clean(at)
+    assert a_community["area"] in at.title[0].value
+
+
+def test_charts_and_maps_are_drawn(app_env) -> None:
+    assert len(open_page("dashboard.py").get("plotly_chart")) >= 2
+    decks = open_page("pages/density_map.py").get("deck_gl_json_chart")
+    assert decks, "the density map is missing"
+    spec = json.loads(decks[0].proto.json)
+    assert "mapProvider" not in spec or spec["mapProvider"] in (None, ""), "no internet basemap"
+    assert [layer["@@type"] for layer in spec["layers"]][-1] == "GeoJsonLayer"
+
+
+# ---- the figures are the query's figures ------------------------------------------------------------
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_kpi_figures_equal_the_overview_query(app_env, a_community, scoped: bool) -> None:
+    params = {"community_code": a_community["code"]} if scoped else {}
+    expected = Runner(app_env).run("overview", params).iloc[0]
+    at = open_page("dashboard.py", query={"community": a_community["code"]} if scoped else None)
+    assert_clean(at)
+    shown = _metrics(at)
+    assert shown["实有人口"] == fmt.num(expected["residents"])
+    assert shown["新市民"] == fmt.num(expected["newcomers"])
+    assert shown["新市民占比"] == fmt.pct(expected["newcomer_share"])
+    assert shown["登记人数"] == fmt.num(expected["registered"])
+    assert shown["登记率"] == fmt.pct(expected["registration_rate"])
+    assert shown["今日扫码"] == fmt.num(expected["scans_today"])
+    assert shown["新发现"] == fmt.num(expected["discovered"])
+    assert shown["出租屋建档率"] == fmt.pct(expected["rental_archive_rate"])
+
+
+def test_the_filter_survives_a_page_switch_and_is_mirrored_into_the_url(app_env, a_community) -> None:
+    at = open_page("dashboard.py", query={"community": a_community["code"]})
+    at.switch_page("pages/campaign.py")
+    at.run()
+    assert_clean(at)
+    assert a_community["name"] in at.title[0].value
+    assert at.session_state[FILTER_KEY]["community"] == a_community["code"]
+    assert at.query_params.get("community") in (a_community["code"], [a_community["code"]])
+
+
+def test_choosing_a_community_in_the_sidebar_sets_the_filter(app_env, a_community) -> None:
+    at = open_page("dashboard.py")
+    community_box = next(s for s in at.sidebar.selectbox if s.label == "社区")
+    community_box.set_value(a_community["code"]).run()
+    assert_clean(at)
+    assert a_community["name"] in at.title[0].value
+    assert at.session_state[FILTER_KEY]["community"] == a_community["code"]
+
+
+def test_an_unknown_community_in_the_url_is_ignored(app_env) -> None:
+    at = open_page("dashboard.py", query={"community": "999999999999"})
+    assert_clean(at)
+    assert "王台街道" in at.title[0].value
+
+
+# ---- no data, broken data ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_an_empty_data_dir_shows_the_no_data_message(tmp_path, monkeypatch, page: str) -> None:
+    monkeypatch.setenv("WANGTAI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WANGTAI_AUTO_DEMO", "0")
+    at = open_page(page)
+    assert not at.exception
+    assert any("尚无数据" in w.value for w in at.warning)
+    assert not at.metric
+
+
+def test_a_broken_warehouse_shows_a_chinese_error_not_a_traceback(demo_paths, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    shutil.copytree(demo_paths.root, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "warehouse" / "manifest" / "zz-broken.parquet").write_bytes(b"not a parquet file")
+    monkeypatch.setenv("WANGTAI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WANGTAI_AUTO_DEMO", "0")
+    at = open_page("dashboard.py")
+    assert not at.exception
+    assert at.error and "失败" in at.error[0].value
+
+
+# ---- helpers ----------------------------------------------------------------------------------------
+
+
+def test_formats() -> None:
+    assert fmt.num(69012) == "69,012"
+    assert fmt.pct(0.2461) == "24.6%"
+    assert fmt.num(None) == fmt.pct(float("nan")) == "—"
+    assert fmt.signed(-34) == "-34"
+    assert fmt.day(pd.Timestamp("2026-11-27")) == "2026年11月27日"
+    assert fmt.moment(pd.Timestamp("2026-11-27 10:30")) == "11月27日 10:30"
+    assert fmt.weekday(1) == "周一" and fmt.weekday(7) == "周日"
+
+
+def test_exports_are_excel_and_csv_with_chinese_headers() -> None:
+    frame = pd.DataFrame({"unit_name": ["王台东村网格"], "gap": [-12]})
+    from wangtai.ui.tables import UNIT_COLUMNS
+
+    table = exports._headers(frame, UNIT_COLUMNS)
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_excel(table, "落后单位")))
+    rows = list(book.active.values)
+    assert rows[0] == ("单位", "较计划（人）") and rows[1] == ("王台东村网格", -12)
+    assert exports.to_csv(table).decode("utf-8-sig").splitlines()[0] == "单位,较计划（人）"

@@ -1,0 +1,73 @@
+"""Cached query calls: one Runner per data directory, results keyed on (name, params, data version).
+
+Pages call ``run`` (or ``scoped`` for the shared filter). A failing query shows a clear Chinese error
+and returns an empty frame — never a traceback.
+"""
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from wangtai.paths import DataPaths
+from wangtai.runner import QueryError, Runner
+
+log = logging.getLogger(__name__)
+
+
+def data_paths() -> DataPaths:
+    return DataPaths.from_env()
+
+
+@st.cache_resource(show_spinner=False)
+def _runner(root: str) -> Runner:
+    return Runner(DataPaths(Path(root)))
+
+
+def runner() -> Runner:
+    return _runner(str(data_paths().root))
+
+
+def data_version() -> str:
+    """What the warehouse holds now; a new batch changes it, so cached results refresh at once."""
+    try:
+        from wangtai.staging import data_version as staging_version
+
+        return str(staging_version(data_paths()))
+    except Exception:  # the version is only a cache key; fall back to "always fresh"
+        log.exception("data_version failed")
+        return "unknown"
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=60)  # ttl: "today"/"last hour" move with the clock
+def _cached(root: str, name: str, params: tuple, version: str) -> pd.DataFrame:
+    return _runner(root).run(name, dict(params))
+
+
+def run(name: str, **params) -> pd.DataFrame:
+    """Run a named query (None parameters are left out = no filter). On failure: st.error, empty frame."""
+    bound = tuple(sorted((k, v) for k, v in params.items() if v is not None))
+    try:
+        return _cached(str(data_paths().root), name, bound, data_version())
+    except QueryError as error:
+        log.warning("query %s failed: %s", name, error)
+        message = getattr(error, "message", str(error))
+        st.error(f"查询「{name}」失败：{message}。请在「数据状态」页查看各数据源，或联系运维人员。", icon="⚠️")
+        detail = getattr(error, "detail", "")
+        if detail:
+            st.caption(f"技术细节：{detail[:300]}")
+    except Exception as error:  # never a traceback on screen
+        log.exception("query %s crashed", name)
+        st.error(f"查询「{name}」出错（{type(error).__name__}）：{error}。详细信息见服务器日志。", icon="⚠️")
+    return pd.DataFrame()
+
+
+def scoped(name: str, filters, **params) -> pd.DataFrame:
+    """Run a metric query under the shared 片区/社区 filter."""
+    return run(name, **filters.params, **params)
+
+
+def first_row(frame: pd.DataFrame) -> dict:
+    """The single row of a one-row query as a dict ({} when empty)."""
+    return {} if frame.empty else frame.iloc[0].to_dict()

@@ -1,0 +1,238 @@
+"""pydeck builders for offline maps: community boundaries drawn from data, no internet basemap.
+
+``pdk.Deck(map_provider=None)`` and ``map_style`` left alone (DESIGN.md: ``map_style=None`` makes
+Streamlit fetch a Carto basemap). Every object carries a ready-made Chinese ``tip`` for the tooltip.
+An intranet tile server may be configured with ``WANGTAI_TILE_URL`` (off by default).
+"""
+
+import json
+import math
+import os
+
+import pandas as pd
+import pydeck as pdk
+
+from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG
+from wangtai.ui import format as fmt
+
+TOOLTIP = {"html": "{tip}", "style": {"fontSize": "15px", "backgroundColor": "#10243A", "color": "#FFFFFF"}}
+# Newcomer density / share classes, light → dark; readable on the dark and the light theme.
+RAMP = [(255, 237, 160), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+LINE = [120, 170, 210, 230]
+HIGHLIGHT = [0, 229, 255, 255]
+
+
+def _class_color(value: float, breaks: list[float], alpha: int) -> list[int]:
+    index = sum(1 for b in breaks if value > b)
+    return [*RAMP[min(index, len(RAMP) - 1)], alpha]
+
+
+def quantile_breaks(values: pd.Series, classes: int = len(RAMP)) -> list[float]:
+    clean = pd.to_numeric(values, errors="coerce").dropna()
+    if clean.empty:
+        return []
+    return sorted({float(clean.quantile(q / classes)) for q in range(1, classes)})
+
+
+def count_breaks(values: pd.Series, classes: int = len(RAMP)) -> list[float]:
+    """Geometric class breaks for skewed counts (1 … 300 people a cell): 3, 10, 31, 98."""
+    clean = pd.to_numeric(values, errors="coerce").dropna()
+    if clean.empty or clean.max() <= 1:
+        return []
+    top = float(clean.max())
+    return sorted({round(top ** (i / classes)) for i in range(1, classes)} - {0})
+
+
+def _geometry(text) -> dict | None:
+    try:
+        geometry = json.loads(text) if isinstance(text, str) else text
+    except (TypeError, ValueError):
+        return None
+    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
+        geometry = geometry.get("geometry")
+    return geometry if isinstance(geometry, dict) and "coordinates" in geometry else None
+
+
+def _community_tip(row) -> str:
+    return (
+        f"<b>{row.community_name}</b>（{row.area}）<br/>实有人口 {fmt.num(row.residents)} 人<br/>"
+        f"新市民 {fmt.num(row.newcomers)} 人 · 占比 {fmt.pct(row.newcomer_share)}"
+    )
+
+
+def boundaries_layer(
+    communities: pd.DataFrame,
+    highlight: str | None = None,
+    choropleth: bool = False,
+    layer_id: str = "boundaries",
+) -> pdk.Layer:
+    """Community outlines (GeoJsonLayer); ``choropleth`` fills them by newcomer share."""
+    breaks = quantile_breaks(communities["newcomer_share"]) if choropleth else []
+    features = []
+    for row in communities.itertuples(index=False):
+        geometry = _geometry(row.geojson)
+        if geometry is None:
+            continue
+        selected = highlight is not None and row.community_code == highlight
+        fill = (
+            _class_color(float(row.newcomer_share or 0), breaks, 185)
+            if choropleth
+            else [61, 165, 255, 70 if selected else 18]
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "tip": _community_tip(row),
+                    "fill": fill,
+                    "line": HIGHLIGHT if selected else LINE,
+                    "width": 5 if selected else 1.2,
+                },
+            }
+        )
+    return pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": features},
+        id=layer_id,
+        pickable=True,
+        stroked=True,
+        filled=True,
+        auto_highlight=True,
+        get_fill_color="properties.fill",
+        get_line_color="properties.line",
+        get_line_width="properties.width",
+        line_width_units=pdk.types.String("pixels"),
+        highlight_color=[255, 255, 255, 60],
+    )
+
+
+def cells_frame(density: pd.DataFrame) -> pd.DataFrame:
+    """Density cells as rectangles with a colour class and a tooltip (already aggregated in SQL)."""
+    frame = density.copy()
+    breaks = count_breaks(frame["newcomers"])
+    half_lat, half_lon = CELL_LAT_DEG / 2, CELL_LON_DEG / 2
+    frame["polygon"] = [
+        [
+            [lon - half_lon, lat - half_lat],
+            [lon + half_lon, lat - half_lat],
+            [lon + half_lon, lat + half_lat],
+            [lon - half_lon, lat + half_lat],
+        ]
+        for lat, lon in zip(frame["lat"], frame["lon"], strict=False)
+    ]
+    frame["fill"] = [_class_color(float(n), breaks, 200) for n in frame["newcomers"]]
+    share = frame["newcomer_share"] if "newcomer_share" in frame else [None] * len(frame)
+    frame["tip"] = [
+        f"本网格新市民 <b>{fmt.num(n)}</b> 人"
+        + (f"（占 {fmt.pct(s)}）" if s is not None else "")
+        + "<br/>网格约 170 米 × 180 米"
+        for n, s in zip(frame["newcomers"], share, strict=False)
+    ]
+    return frame[["polygon", "fill", "tip", "newcomers"]]
+
+
+def cells_layer(density: pd.DataFrame) -> pdk.Layer:
+    return pdk.Layer(
+        "PolygonLayer",
+        cells_frame(density),
+        id="cells",
+        pickable=True,
+        stroked=False,
+        filled=True,
+        get_polygon="polygon",
+        get_fill_color="fill",
+        auto_highlight=True,
+    )
+
+
+def tile_layer() -> pdk.Layer | None:
+    """An intranet tile server from ``WANGTAI_TILE_URL`` ({z}/{x}/{y}); vector (.pbf/.mvt) or GeoJSON tiles.
+
+    Raster (PNG) tiles would need a JS ``renderSubLayers`` that pydeck's JSON cannot carry."""
+    url = os.environ.get("WANGTAI_TILE_URL", "").strip()
+    if not url:
+        return None
+    kind = "MVTLayer" if any(ext in url for ext in (".pbf", ".mvt")) else "TileLayer"
+    return pdk.Layer(kind, url, id="tiles", min_zoom=0, max_zoom=18, opacity=0.6, pickable=False)
+
+
+def focus(communities: pd.DataFrame, filters) -> list[str] | None:
+    """The community codes to zoom to under the shared filter (None = the whole subdistrict)."""
+    if filters.community_code:
+        return [filters.community_code]
+    if filters.area and "area" in communities:
+        return list(communities.loc[communities["area"] == filters.area, "community_code"])
+    return None
+
+
+def _points(communities: pd.DataFrame, codes: list[str] | None) -> list[tuple[float, float]]:
+    rows = communities if not codes else communities[communities["community_code"].isin(codes)]
+    points: list[tuple[float, float]] = []
+    for text in rows["geojson"]:
+        geometry = _geometry(text)
+        if geometry:
+            points.extend(_walk(geometry["coordinates"]))
+    return points
+
+
+def _walk(coordinates) -> list[tuple[float, float]]:
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return [(float(coordinates[0]), float(coordinates[1]))]
+    out: list[tuple[float, float]] = []
+    for part in coordinates:
+        out.extend(_walk(part))
+    return out
+
+
+def view_for(
+    communities: pd.DataFrame, codes: list[str] | None = None, width_px: int = 1100, height_px: int = 620
+) -> pdk.ViewState:
+    """Fit the view to some communities (the selected one, zoomed to) or to all of them."""
+    points = _points(communities, codes) or _points(communities, None)
+    if points:
+        lons, lats = [p[0] for p in points], [p[1] for p in points]
+        west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    else:
+        west, east, south, north = BOUNDS["lon_min"], BOUNDS["lon_max"], BOUNDS["lat_min"], BOUNDS["lat_max"]
+    pad = 1.25 if codes else 1.08  # a selected community keeps some of its neighbours in view
+    lon_span = max(east - west, 0.004) * pad
+    lat_span = max(north - south, 0.004) * pad
+    zoom_x = math.log2(width_px / 512 * 360 / lon_span)  # deck.gl: the world is 512 px wide at zoom 0
+    zoom_y = math.log2(height_px / 512 * 360 / (lat_span / math.cos(math.radians((north + south) / 2))))
+    return pdk.ViewState(
+        latitude=(north + south) / 2,
+        longitude=(east + west) / 2,
+        zoom=round(min(zoom_x, zoom_y, 16), 2),
+        pitch=0,
+        bearing=0,
+    )
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState) -> pdk.Deck:
+    tiles = tile_layer()
+    return pdk.Deck(
+        layers=[*([tiles] if tiles else []), *layers],
+        initial_view_state=view,
+        map_provider=None,
+        tooltip=TOOLTIP,
+    )
+
+
+def legend_html(values: pd.Series, percent: bool, title: str) -> str:
+    """A small colour legend: quantile classes for shares, geometric classes for counts."""
+    breaks = quantile_breaks(values) if percent else count_breaks(values)
+    edges = [
+        float(pd.to_numeric(values, errors="coerce").min()),
+        *breaks,
+        float(pd.to_numeric(values, errors="coerce").max()),
+    ]
+    show = fmt.pct if percent else fmt.num
+    items = [f"<b>{title}</b>"]
+    for i in range(len(edges) - 1):
+        color = "rgb({},{},{})".format(*RAMP[min(i, len(RAMP) - 1)])
+        items.append(
+            f'<span class="it"><span class="sw" style="background:{color}"></span>'
+            f"{show(edges[i])}–{show(edges[i + 1])}</span>"
+        )
+    return '<div class="wt-legend">' + " ".join(items) + "</div>"

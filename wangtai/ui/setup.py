@@ -1,0 +1,207 @@
+"""The one shared setup: the first line of every page (and of dashboard.py) calls ``setup``.
+
+It sets the page config, the theme CSS, the navigation links, the shared 片区/社区 filter (held in a plain
+session key, mirrored into ``?area=…&community=…``), the freshness badge and the 演示数据 badge.
+Pages opened directly by URL run it too, so nothing placed here can be skipped (DESIGN.md).
+"""
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from wangtai.ui import bootstrap, data
+from wangtai.ui import format as fmt
+from wangtai.ui.style import CSS
+
+APP_NAME = "智慧王台"
+FILTER_KEY = "wangtai_filter"
+VERSION_KEY = "wangtai_seen_version"
+ALL_AREAS = "全部片区"
+ALL_COMMUNITIES = "全街道（全部社区）"
+
+# (script path relative to dashboard.py, label, emoji icon). Emoji, not :material: icons (offline).
+PAGES = (
+    ("dashboard.py", "总览", "🏠"),
+    ("pages/community_share.py", "社区占比", "🏘️"),
+    ("pages/density_map.py", "密度地图", "🗺️"),
+    ("pages/campaign.py", "登记进度", "📈"),
+    ("pages/data_status.py", "数据状态", "🩺"),
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    area: str | None = None
+    community_code: str | None = None
+    community_name: str | None = None
+
+    @property
+    def params(self) -> dict:
+        return {"community_code": self.community_code, "area": self.area}
+
+    @property
+    def label(self) -> str:
+        return self.community_name or self.area or "王台街道"
+
+
+def setup(title: str, icon: str) -> Filters | None:
+    """Set up the page; returns the shared filter, or stops the script when there is no data yet."""
+    st.set_page_config(
+        page_title=f"{title} · {APP_NAME}",
+        page_icon=icon,
+        layout="wide",
+        initial_sidebar_state="expanded",
+        menu_items={"About": f"**{APP_NAME}** — 王台街道新市民工作实时大数据看板（离线运行）"},
+    )
+    st.markdown(CSS, unsafe_allow_html=True)
+    _navigation()
+    paths = data.data_paths()
+    if not bootstrap.ensure_data(paths):
+        st.stop()
+    filters = _filter_sidebar(data.run("communities"))
+    _header(title, icon, filters)
+    _live_refresh()
+    return filters
+
+
+def _navigation() -> None:
+    with st.sidebar:
+        st.markdown(f'<div class="wt-brand">{APP_NAME}</div>', unsafe_allow_html=True)
+        st.markdown('<div class="wt-sub">王台街道 · 新市民工作大数据</div>', unsafe_allow_html=True)
+        keep = _query_from_state()
+        for page, label, icon in PAGES:
+            st.page_link(page, label=label, icon=icon, query_params=keep or None)
+        st.divider()
+
+
+# ---- the shared filter ------------------------------------------------------------------------------
+
+
+def _state() -> dict:
+    if FILTER_KEY not in st.session_state:
+        params = st.query_params
+        st.session_state[FILTER_KEY] = {"area": params.get("area"), "community": params.get("community")}
+    return st.session_state[FILTER_KEY]
+
+
+def _query_from_state() -> dict:
+    state = _state()
+    return {k: v for k, v in (("area", state["area"]), ("community", state["community"])) if v}
+
+
+def _mirror_to_url() -> None:
+    wanted = _query_from_state()
+    for key in ("area", "community"):
+        if key in wanted:
+            if st.query_params.get(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def _filter_sidebar(communities: pd.DataFrame) -> Filters:
+    state = _state()
+    if communities.empty or "community_code" not in communities:
+        return Filters()
+    names = dict(zip(communities["community_code"], communities["community_name"], strict=False))
+    area_of = dict(zip(communities["community_code"], communities["area"], strict=False))
+    areas = sorted(a for a in communities["area"].dropna().unique())
+    if state["community"] not in names:  # unknown code from a link: ignore it
+        state["community"] = None
+    if state["area"] not in areas:
+        state["area"] = None
+    if state["community"] and state["area"] and area_of[state["community"]] != state["area"]:
+        state["area"] = area_of[state["community"]]
+
+    with st.sidebar:
+        st.markdown("**筛选**（所有页面生效）")
+        area_options = [None, *areas]
+        area = st.selectbox(
+            "片区",
+            area_options,
+            index=area_options.index(state["area"]),
+            format_func=lambda a: a or ALL_AREAS,
+        )
+        if area != state["area"]:
+            state["area"] = area
+            if state["community"] and area and area_of[state["community"]] != area:
+                state["community"] = None
+        codes = [c for c in names if not state["area"] or area_of[c] == state["area"]]
+        codes.sort(key=lambda c: names[c])
+        options = [None, *codes]
+        community = st.selectbox(
+            "社区",
+            options,
+            index=options.index(state["community"]) if state["community"] in options else 0,
+            format_func=lambda c: names[c] if c else ALL_COMMUNITIES,
+        )
+        if community != state["community"]:
+            state["community"] = community
+    _mirror_to_url()
+    code = state["community"]
+    return Filters(area=state["area"], community_code=code, community_name=names.get(code) if code else None)
+
+
+# ---- header: title, scope, freshness and demo badges ------------------------------------------------
+
+
+def _header(title: str, icon: str, filters: Filters) -> None:
+    left, right = st.columns([5, 4], vertical_alignment="center")
+    left.title(f"{icon} {title} · {filters.label}")
+    with right.container(horizontal=True, horizontal_alignment="right", gap="small"):
+        freshness = data.run("data_freshness")
+        st.badge(freshness_text(freshness), icon="🕒", color="green")
+        held = _held_count(freshness)
+        if held:
+            st.badge(f"{held} 个快照待确认", icon="⏸️", color="orange")
+        if is_demo():
+            st.badge("演示数据（合成，非真实人员）", icon="🧪", color="violet")
+
+
+def freshness_text(freshness: pd.DataFrame) -> str:
+    if freshness.empty or "last_ingested_at" not in freshness:
+        return "数据更新于 —"
+    latest = pd.to_datetime(freshness["last_ingested_at"]).max()
+    return f"数据更新于 {fmt.moment(latest)}"
+
+
+def _held_count(freshness: pd.DataFrame) -> int:
+    if freshness.empty or "held_batches" not in freshness:
+        return 0
+    return int(pd.to_numeric(freshness["held_batches"], errors="coerce").fillna(0).sum())
+
+
+def is_demo() -> bool:
+    """The built-in synthetic data set: a ``demo`` column from the query layer, else campaign.toml's flag."""
+    campaign = data.run("campaign_projection")
+    if not campaign.empty and "demo" in campaign:
+        return bool(campaign["demo"].iloc[0])
+    return bootstrap.reference_says_demo(data.data_paths())
+
+
+# ---- live: rerun when the warehouse changes ---------------------------------------------------------
+
+
+def _refresh_seconds() -> int:
+    try:
+        return max(0, int(os.environ.get("WANGTAI_REFRESH_SECONDS", "30")))
+    except ValueError:
+        return 30
+
+
+def _live_refresh() -> None:
+    seconds = _refresh_seconds()
+    st.session_state[VERSION_KEY] = data.data_version()  # what this full run showed
+    if not seconds:
+        return
+
+    @st.fragment(run_every=seconds)
+    def _watch() -> None:
+        version = data.data_version()
+        if version != st.session_state.get(VERSION_KEY):
+            st.session_state[VERSION_KEY] = version
+            st.rerun(scope="app")
+
+    _watch()

@@ -1,0 +1,28 @@
+"""CSS for a projector and a big screen: large tabular figures, high contrast, little chrome.
+
+Only sizes, weights and spacing are set here; colours come from the Streamlit theme (.streamlit/config.toml),
+so the dark default and the light theme both stay readable.
+"""
+
+CSS = """
+<style>
+.block-container { padding-top: 2.6rem; padding-bottom: 1rem; max-width: 100%; }
+[data-testid="stSidebarContent"] { padding-top: 0.4rem; }
+[data-testid="stMetric"] { padding: 0.55rem 0.9rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem !important; font-weight: 600; opacity: 0.85; }
+[data-testid="stMetricValue"] {
+  font-size: clamp(1.9rem, 2.35vw, 3.3rem) !important; font-weight: 800; line-height: 1.15;
+  font-variant-numeric: tabular-nums; letter-spacing: -0.01em; white-space: nowrap;
+}
+[data-testid="stMetricDelta"] { font-size: 0.95rem; font-weight: 600; }
+h1 { font-size: 2.0rem !important; padding: 0 !important; margin: 0 !important; }
+h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
+.wt-brand { font-size: 1.55rem; font-weight: 800; letter-spacing: 0.08em; margin: 0.2rem 0 0.1rem; }
+.wt-sub { font-size: 0.85rem; opacity: 0.7; margin-bottom: 0.5rem; }
+.wt-legend { font-size: 0.95rem; line-height: 1.8; }
+.wt-legend span.sw { vertical-align: middle; margin-right: 0.2rem; }
+.wt-legend span.it { white-space: nowrap; margin-right: 0.4rem; }
+.wt-legend span.sw { display: inline-block; width: 1.4rem; height: 0.9rem; border-radius: 2px; }
+[data-testid="stPageLink"] p { font-size: 1.08rem; font-weight: 600; }
+</style>
+"""
