@@ -18,7 +18,7 @@ import pytest
 from wangtai.contract import BOUNDS, FEEDS
 from wangtai.idnumber import check_char
 from wangtai.ingest import IngestError, accept_held, ingest_all, list_held, watch
-from wangtai.ingest.pii import mask_names
+from wangtai.ingest.pii import mask_names, mask_phones
 from wangtai.paths import DataPaths, secret_file
 
 NOW = datetime(2026, 11, 27, 10, 30, 0)
@@ -653,6 +653,47 @@ def test_secret_created_private(paths: DataPaths) -> None:
 def test_name_masks() -> None:
     names = pa.array(["张三", "欧阳娜娜", "欧阳", "诸葛亮", "李", None, "买买提·艾力"])
     assert mask_names(names).to_pylist() == ["张*", "欧阳**", "欧*", "诸葛*", "李*", None, "买*****"]
+
+
+def test_phone_masks() -> None:
+    phones = pa.array(["13812345678", "0532-86123456", "12345", None])
+    assert mask_phones(phones).to_pylist() == ["138****5678", "053****3456", "****", None]
+
+
+def test_crash_between_manifest_and_move_is_recovered(paths: DataPaths, monkeypatch) -> None:
+    """The manifest row is written before the inbox file moves; a crash in between is finished next run."""
+    import wangtai.ingest.core as core
+
+    drop(paths, "houses", houses(5), "h.parquet")
+    real = core._release
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "_release", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_all(paths, now=NOW)
+    monkeypatch.setattr(core, "_release", real)
+    assert (paths.feed_inbox("houses") / "h.parquet").exists()
+    assert ingest_all(paths, now=NOW) == []
+    assert not (paths.feed_inbox("houses") / "h.parquet").exists()
+    row = manifest(paths).iloc[0]
+    assert len(manifest(paths)) == 1 and (paths.root / row.archive_file).exists()
+
+
+def test_timezone_and_text_timestamps_are_cast(paths: DataPaths) -> None:
+    frame = registrations(3)
+    frame["scanned_at"] = (
+        pd.to_datetime(frame["scanned_at"]).dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC")
+    )
+    drop(paths, "registrations", frame, "tz.parquet")
+    text = registrations(2, start=10)
+    text["scanned_at"] = text["scanned_at"].astype(str)
+    drop(paths, "registrations", text, "text.parquet")
+    results = ingest_all(paths, now=NOW)
+    assert [r.accepted for r in results] == [3, 2] or [r.accepted for r in results] == [2, 3]
+    stored = warehouse(paths, "registrations")
+    assert (stored.scanned_at == pd.Timestamp(NOW - timedelta(hours=1))).all()
 
 
 def test_bounds_constant_matches_fixture() -> None:

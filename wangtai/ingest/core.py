@@ -121,6 +121,35 @@ def _first_occurrence(keys: pa.Array) -> np.ndarray:
     return mask
 
 
+class _SeenKeys:
+    """Keys accepted so far from one file. int64 keys (id numbers) live in a sorted numpy array."""
+
+    def __init__(self) -> None:
+        self.ints = np.zeros(0, dtype=np.int64)
+        self.arrays: list[pa.Array] = []
+
+    def contains(self, keys: pa.Array) -> np.ndarray:
+        if pa.types.is_integer(keys.type):
+            values = keys.to_numpy(zero_copy_only=False)
+            if not len(self.ints):
+                return np.zeros(len(values), dtype=bool)
+            pos = np.minimum(np.searchsorted(self.ints, values), len(self.ints) - 1)
+            return self.ints[pos] == values
+        if not self.arrays:
+            return np.zeros(len(keys), dtype=bool)
+        if len(self.arrays) > 1:
+            self.arrays = [pa.concat_arrays(self.arrays)]
+        return _bool(pc.is_in(keys, value_set=self.arrays[0]))
+
+    def add(self, keys: pa.Array) -> None:
+        if pa.types.is_integer(keys.type):
+            self.ints = np.sort(
+                np.concatenate([self.ints, keys.to_numpy(zero_copy_only=False)]), kind="stable"
+            )
+        else:
+            self.arrays.append(keys)
+
+
 def _bool(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool)
 
@@ -319,7 +348,7 @@ def _ingest_file(run: _Run, feed: Feed, path: Path) -> FileResult | None:
         quarantine = AtomicParquetWriter(q_path, _quarantine_schema(names))
         existing = run.existing_keys(feed) if feed.kind == "increment" else []
         existing_set = pa.concat_arrays(existing) if existing else None
-        seen: list[pa.Array] = []
+        seen = _SeenKeys()
         accepted = quarantined = duplicates = row0 = 0
         new_keys: list[pa.Array] = []
         try:
@@ -332,8 +361,7 @@ def _ingest_file(run: _Run, feed: Feed, path: Path) -> FileResult | None:
                 if len(good_idx):
                     keys = checked.key.take(pa.array(good_idx))
                     is_dup = ~_first_occurrence(keys)
-                    if seen:
-                        is_dup |= _bool(pc.is_in(keys, value_set=pa.concat_arrays(seen)))
+                    is_dup |= seen.contains(keys)
                     if existing_set is not None:
                         is_dup |= _bool(pc.is_in(keys.cast(pa.string()), value_set=existing_set))
                     dup[good_idx] = is_dup
@@ -341,7 +369,7 @@ def _ingest_file(run: _Run, feed: Feed, path: Path) -> FileResult | None:
                 if keep.any():
                     warehouse.write(warehouse_rows(feed, checked, keep, batch_id, run.secret))
                     kept = checked.key.filter(pa.array(keep))
-                    seen.append(kept)
+                    seen.add(kept)
                     if feed.kind == "increment":
                         new_keys.append(kept.cast(pa.string()))
                 if checked.bad.any():

@@ -150,8 +150,10 @@ def mask_names(names: pa.Array) -> pa.Array:
 
 
 def mask_phones(phones: pa.Array) -> pa.Array:
-    """13812345678 → 138****5678 (null stays null)."""
+    """13812345678 → 138****5678; other lengths keep first 3 and last 4 (under 8 chars: ****)."""
     phones = phones.cast(pa.string())
-    return pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(phones, 0, 3), "****", pc.utf8_slice_codeunits(phones, 7, 11), ""
+    masked = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(phones, 0, 3), "****", pc.utf8_slice_codeunits(phones, -4), ""
     )
+    short = pc.less(pc.utf8_length(phones), 8)
+    return pc.if_else(short, pa.scalar("****", pa.string()), masked)
