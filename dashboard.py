@@ -11,21 +11,23 @@ filters = setup("总览", "🏠")
 
 def kpis(row: dict) -> list[tuple[str, str, str | None, str]]:
     """(label, value, delta, help) for the KPI row; values formatted exactly as tested."""
-    rate_gap = None
+    rate_gap = reg_gap = None
     if row.get("registration_rate") is not None and row.get("plan_rate") is not None:
-        rate_gap = (
-            f"{fmt.pp(row['registration_rate'] - row['plan_rate'])}（计划 {fmt.pct(row['plan_rate'])}）"
-        )
-    reg_gap = None
+        rate_gap = fmt.pp(row["registration_rate"] - row["plan_rate"])
     if row.get("plan_registered") is not None:
-        gap = fmt.signed(row["registered"] - row["plan_registered"])
-        reg_gap = f"{gap} 人（计划 {fmt.num(row['plan_registered'])}）"
+        reg_gap = f"{fmt.signed(row['registered'] - row['plan_registered'])} 人"
+    plan_rate, plan_registered = fmt.pct(row.get("plan_rate")), fmt.num(row.get("plan_registered"))
     return [
         ("实有人口", fmt.num(row.get("residents")), None, "现有在住人口（当前实有人口快照）"),
         ("新市民", fmt.num(row.get("newcomers")), None, "流动人口：无本地户籍的在住人口"),
         ("新市民占比", fmt.pct(row.get("newcomer_share")), None, "新市民 ÷ 实有人口"),
-        ("登记人数", fmt.num(row.get("registered")), reg_gap, "一家亲扫码登记过的新市民"),
-        ("登记率", fmt.pct(row.get("registration_rate")), rate_gap, "登记人数 ÷ 新市民，与今日计划比较"),
+        (
+            f"登记人数（计划 {plan_registered}）",
+            fmt.num(row.get("registered")),
+            reg_gap,
+            "一家亲扫码登记过的新市民",
+        ),
+        (f"登记率（计划 {plan_rate}）", fmt.pct(row.get("registration_rate")), rate_gap, "登记人数 ÷ 新市民"),
         (
             "今日扫码",
             fmt.num(row.get("scans_today")),
@@ -60,11 +62,14 @@ def kpi_rows(row: dict) -> None:
 
 
 def share_panel() -> None:
-    st.subheader("各社区新市民占比（前 15）")
-    share = data.scoped("community_share", filters)
+    st.subheader(f"各社区新市民占比（{filters.area or '全街道'}前 15）")
+    share = data.run("community_share", area=filters.area)  # every community in scope, the chosen one marked
     if charts.empty_note(share, "社区数据"):
         return
-    top = share.sort_values("newcomer_share", ascending=False).head(15)
+    ranked = share.sort_values("newcomer_share", ascending=False)
+    top = ranked.head(15)
+    if filters.community_code and filters.community_code not in set(top["community_code"]):
+        top = ranked[ranked["community_code"].isin([*top["community_code"], filters.community_code])]
     charts.show(
         charts.ranked_bars(
             top,
@@ -92,9 +97,10 @@ def map_panel() -> None:
     communities = data.run("community_map")
     if charts.empty_note(communities, "地图数据"):
         return
-    layer = maps.boundaries_layer(communities, highlight=filters.community_code, choropleth=True)
+    base = maps.boundaries_layer(communities, highlight=filters.community_code, choropleth=True)
+    layers = maps.stack(base, maps.highlight_layer(communities, filters.community_code))
     st.pydeck_chart(
-        maps.deck([layer], maps.view_for(communities, maps.focus(communities, filters), 560, 400)), height=400
+        maps.deck(layers, maps.view_for(communities, maps.focus(communities, filters), 560, 400)), height=400
     )
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
 

@@ -99,7 +99,7 @@ def drill_down(share) -> None:
         tables.show(units, tables.UNIT_COLUMNS, tables.UNIT_ORDER)
 
 
-share = data.scoped("community_share", filters)
+share = data.run("community_share", area=filters.area)  # all communities in scope; the chosen one marked
 area_share = data.scoped("area_share", filters)
 rankings(share, area_share)
 composition_panel(share)

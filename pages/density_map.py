@@ -53,12 +53,10 @@ def side_panel(communities, density, mode: str) -> None:
 
 def build(communities, density, mode: str):
     focus = maps.focus(communities, filters)
-    if mode == DENSITY:
-        layers = [maps.boundaries_layer(communities, highlight=filters.community_code)]
-        if not density.empty:
-            layers.insert(0, maps.cells_layer(density))
-    else:
-        layers = [maps.boundaries_layer(communities, highlight=filters.community_code, choropleth=True)]
+    code = filters.community_code
+    base = maps.boundaries_layer(communities, highlight=code, choropleth=mode == CHOROPLETH)
+    cells = maps.cells_layer(density) if mode == DENSITY and not density.empty else None
+    layers = maps.stack(base, cells, maps.highlight_layer(communities, code))
     return maps.deck(layers, maps.view_for(communities, focus, 1200, MAP_HEIGHT))
 
 

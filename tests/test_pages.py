@@ -124,7 +124,8 @@ def test_charts_and_maps_are_drawn(app_env) -> None:
     assert decks, "the density map is missing"
     spec = json.loads(decks[0].proto.json)
     assert "mapProvider" not in spec or spec["mapProvider"] in (None, ""), "no internet basemap"
-    assert [layer["@@type"] for layer in spec["layers"]][-1] == "GeoJsonLayer"
+    kinds = [layer["@@type"] for layer in spec["layers"]]
+    assert kinds[0] == "GeoJsonLayer" and "PolygonLayer" in kinds, "boundaries below the density cells"
 
 
 # ---- the figures are the query's figures ------------------------------------------------------------
@@ -144,8 +145,10 @@ def test_kpi_figures_equal_the_overview_query(app_env, a_community, scoped: bool
     assert shown["实有人口"] == fmt.num(expected["residents"])
     assert shown["新市民"] == fmt.num(expected["newcomers"])
     assert shown["新市民占比"] == fmt.pct(expected["newcomer_share"])
-    assert shown["登记人数"] == fmt.num(expected["registered"])
-    assert shown["登记率"] == fmt.pct(expected["registration_rate"])
+    assert shown[f"登记人数（计划 {fmt.num(expected['plan_registered'])}）"] == fmt.num(
+        expected["registered"]
+    )
+    assert shown[f"登记率（计划 {fmt.pct(expected['plan_rate'])}）"] == fmt.pct(expected["registration_rate"])
     assert shown["今日扫码"] == fmt.num(expected["scans_today"])
     assert shown["新发现"] == fmt.num(expected["discovered"])
     assert shown["出租屋建档率"] == fmt.pct(expected["rental_archive_rate"])

@@ -77,7 +77,7 @@ def boundaries_layer(
         fill = (
             _class_color(float(row.newcomer_share or 0), breaks, 185)
             if choropleth
-            else [61, 165, 255, 70 if selected else 18]
+            else [61, 165, 255, 45 if selected else 18]
         )
         features.append(
             {
@@ -86,8 +86,8 @@ def boundaries_layer(
                 "properties": {
                     "tip": _community_tip(row),
                     "fill": fill,
-                    "line": HIGHLIGHT if selected else LINE,
-                    "width": 5 if selected else 1.2,
+                    "line": LINE,
+                    "width": 1.2,
                 },
             }
         )
@@ -105,6 +105,34 @@ def boundaries_layer(
         line_width_units=pdk.types.String("pixels"),
         highlight_color=[255, 255, 255, 60],
     )
+
+
+def highlight_layer(communities: pd.DataFrame, code: str | None) -> pdk.Layer | None:
+    """The selected community's outline, drawn on top of everything (not pickable)."""
+    if not code:
+        return None
+    rows = communities[communities["community_code"] == code]
+    features = [
+        {"type": "Feature", "geometry": geometry, "properties": {}}
+        for geometry in (_geometry(text) for text in rows["geojson"])
+        if geometry
+    ]
+    return pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": features},
+        id="highlight",
+        pickable=False,
+        stroked=True,
+        filled=False,
+        get_line_color=HIGHLIGHT,
+        get_line_width=5,
+        line_width_units=pdk.types.String("pixels"),
+    )
+
+
+def stack(*layers: pdk.Layer | None) -> list[pdk.Layer]:
+    """Layers bottom to top, leaving out the absent ones."""
+    return [layer for layer in layers if layer is not None]
 
 
 def cells_frame(density: pd.DataFrame) -> pd.DataFrame:

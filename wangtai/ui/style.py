@@ -23,6 +23,10 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
 .wt-legend span.sw { vertical-align: middle; margin-right: 0.2rem; }
 .wt-legend span.it { white-space: nowrap; margin-right: 0.4rem; }
 .wt-legend span.sw { display: inline-block; width: 1.4rem; height: 0.9rem; border-radius: 2px; }
+@media (max-width: 1600px) {
+  [data-testid="stMetricLabel"] p { font-size: 0.9rem !important; }
+  [data-testid="stMetricDelta"] { font-size: 0.82rem; }
+}
 [data-testid="stPageLink"] p { font-size: 1.08rem; font-weight: 600; }
 </style>
 """
