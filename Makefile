@@ -23,6 +23,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+bench: $(STAMP)
+	$(BIN)/wangtai bench $(if $(SCALES),--scales $(SCALES),)
+
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py
 

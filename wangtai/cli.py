@@ -90,6 +90,23 @@ def cmd_query(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai import bench
+    from wangtai.bench import harness
+
+    command = [f"--scales {args.scales}"]
+    if args.quick:
+        args.repeats, args.page_repeats, args.budget = 5, 2, 0.5
+        command.append("--quick")
+    if args.no_baseline:
+        command.append("--no-baseline")
+    if args.reuse:
+        command.append("--reuse")
+    args.argv = command
+    args.scales = args.scales or ",".join(str(s) for s in bench.DEFAULT_SCALES)
+    return harness.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wangtai", description="智慧王台 — 数据与运维命令")
     parser.add_argument("--data-dir", help="数据目录（默认 ./data 或环境变量 WANGTAI_DATA_DIR）")
@@ -121,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--list", action="store_true", help="列出所有查询")
     query.set_defaults(handler=cmd_query)
+
+    bench = verbs.add_parser("bench", help="性能基准：三个规模的演示数据，入库、查询、页面，对比 pandas 基线")
+    bench.add_argument("--scales", default="69000,2000000,10000000", help="实有人口规模，逗号分隔")
+    bench.add_argument("--data-root", default="bench-data", help="基准数据目录（已被 git 忽略）")
+    bench.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"),
+                       help="结果写入的 Markdown 文件（空字符串 = 不写）")
+    bench.add_argument("--seed", type=int, default=20260315)
+    bench.add_argument("--repeats", type=int, default=20, help="每个查询的热运行次数（至少）")
+    bench.add_argument("--page-repeats", type=int, default=5, help="每个页面的热渲染次数")
+    bench.add_argument("--budget", type=float, default=1.5, help="每项重复测量的时间预算（秒）")
+    bench.add_argument("--quick", action="store_true", help="少量重复，快速试跑")
+    bench.add_argument("--no-baseline", action="store_true", help="不跑 pandas 基线")
+    bench.add_argument("--reuse", action="store_true", help="沿用已入库的基准数据（不测生成与入库）")
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 
