@@ -142,8 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench = verbs.add_parser("bench", help="性能基准：三个规模的演示数据，入库、查询、页面，对比 pandas 基线")
     bench.add_argument("--scales", default="69000,2000000,10000000", help="实有人口规模，逗号分隔")
     bench.add_argument("--data-root", default="bench-data", help="基准数据目录（已被 git 忽略）")
-    bench.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"),
-                       help="结果写入的 Markdown 文件（空字符串 = 不写）")
+    bench.add_argument(
+        "--out",
+        default=str(Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"),
+        help="结果写入的 Markdown 文件（空字符串 = 不写）",
+    )
     bench.add_argument("--seed", type=int, default=20260315)
     bench.add_argument("--repeats", type=int, default=20, help="每个查询的热运行次数（至少）")
     bench.add_argument("--page-repeats", type=int, default=5, help="每个页面的热渲染次数")

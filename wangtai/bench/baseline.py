@@ -119,19 +119,26 @@ def overview(f, community_code=None, area=None, now=None):
     scans = reg[reg["community_code"].isin(codes)]
     houses = f["houses"][f["houses"]["community_code"].isin(codes)]
     rentals = houses[houses["house_type"] == "出租"]
-    return pd.DataFrame([{
-        "residents": len(residents),
-        "newcomers": len(newcomers),
-        "registered": int(newcomers["person_key"].isin(people).sum()),
-        "discovered": len(discovered),
-        "scans_today": int(((scans["scanned_at"].dt.date == now.date()) & (scans["scanned_at"] <= now)).sum()),
-        "scans_last_hour": int(((scans["scanned_at"] > now - timedelta(hours=1))
-                                & (scans["scanned_at"] <= now)).sum()),
-        "rentals": len(rentals),
-        "rental_archive_rate": rentals["archive_status"].isin(["已建档", "已复核"]).mean(),
-        "plan_rate": _plan_rate(f, now.date()),
-        "as_of": f["manifest"].loc[f["manifest"]["is_accepted"], "ingested_at"].max(),
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "residents": len(residents),
+                "newcomers": len(newcomers),
+                "registered": int(newcomers["person_key"].isin(people).sum()),
+                "discovered": len(discovered),
+                "scans_today": int(
+                    ((scans["scanned_at"].dt.date == now.date()) & (scans["scanned_at"] <= now)).sum()
+                ),
+                "scans_last_hour": int(
+                    ((scans["scanned_at"] > now - timedelta(hours=1)) & (scans["scanned_at"] <= now)).sum()
+                ),
+                "rentals": len(rentals),
+                "rental_archive_rate": rentals["archive_status"].isin(["已建档", "已复核"]).mean(),
+                "plan_rate": _plan_rate(f, now.date()),
+                "as_of": f["manifest"].loc[f["manifest"]["is_accepted"], "ingested_at"].max(),
+            }
+        ]
+    )
 
 
 def _per_community(f, with_registered=False):
@@ -154,8 +161,12 @@ def community_share(f, community_code=None, area=None):
 
 def area_share(f, community_code=None, area=None):
     c = f["communities"][f["communities"]["community_code"].isin(_codes(f, community_code, area))]
-    out = c.merge(_per_community(f), on="community_code", how="left").groupby("area")[
-        ["residents", "newcomers"]].sum().reset_index()
+    out = (
+        c.merge(_per_community(f), on="community_code", how="left")
+        .groupby("area")[["residents", "newcomers"]]
+        .sum()
+        .reset_index()
+    )
     out["newcomer_share"] = out["newcomers"] / out["residents"]
     return out.sort_values("newcomer_share", ascending=False)
 
@@ -163,7 +174,8 @@ def area_share(f, community_code=None, area=None):
 def community_map(f, community_code=None, area=None):
     c = f["communities"][f["communities"]["community_code"].isin(_codes(f, community_code, area))]
     out = c.merge(f["boundaries"], on="community_code", how="left").merge(
-        _per_community(f), on="community_code", how="left")
+        _per_community(f), on="community_code", how="left"
+    )
     out["newcomer_share"] = out["newcomers"] / out["residents"]
     return out
 
@@ -171,8 +183,12 @@ def community_map(f, community_code=None, area=None):
 def newcomer_density(f, community_code=None, area=None):
     live = _living(f)
     live = live[live["community_code"].isin(_codes(f, community_code, area)) & live["cell_id"].notna()]
-    cells = live.assign(newcomer=live["population_type"] == NEWCOMER).groupby("cell_id").agg(
-        residents=("newcomer", "size"), newcomers=("newcomer", "sum")).reset_index()
+    cells = (
+        live.assign(newcomer=live["population_type"] == NEWCOMER)
+        .groupby("cell_id")
+        .agg(residents=("newcomer", "size"), newcomers=("newcomer", "sum"))
+        .reset_index()
+    )
     cells = cells[cells["newcomers"] > 0]
     cells["lat"] = (cells["cell_id"] // 1_000_000 + 0.5) * 0.0015
     cells["lon"] = (cells["cell_id"] % 1_000_000 + 0.5) * 0.002
@@ -190,7 +206,9 @@ def registration_progress(f, community_code=None, area=None, now=None):
     out = pd.DataFrame({"day": daily.index, "new_registered": daily.to_numpy()})
     out["registered_cumulative"] = out["new_registered"].cumsum()
     span = (pd.Timestamp(c["deadline"]) - start).days
-    out["plan_cumulative"] = c["target_rate"] * len(newcomers) * ((out["day"] - start).dt.days / span).clip(0, 1)
+    out["plan_cumulative"] = (
+        c["target_rate"] * len(newcomers) * ((out["day"] - start).dt.days / span).clip(0, 1)
+    )
     out["newcomers"] = len(newcomers)
     return out
 
@@ -203,8 +221,17 @@ def campaign_projection(f, community_code=None, area=None, now=None):
     registered = len(days)
     recent = int(((days > today - pd.Timedelta(days=14)) & (days <= today)).sum())
     target = int(np.ceil(c["target_rate"] * len(newcomers)))
-    return pd.DataFrame([{"newcomers": len(newcomers), "registered": registered, "target_registered": target,
-                          "pace_14d": recent / 14, "remaining": max(0, target - registered)}])
+    return pd.DataFrame(
+        [
+            {
+                "newcomers": len(newcomers),
+                "registered": registered,
+                "target_registered": target,
+                "pace_14d": recent / 14,
+                "remaining": max(0, target - registered),
+            }
+        ]
+    )
 
 
 def unit_progress(f, community_code=None, area=None, now=None):
@@ -213,13 +240,19 @@ def unit_progress(f, community_code=None, area=None, now=None):
     live = _living(f)
     newcomers = live[live["population_type"] == NEWCOMER]
     newcomers = newcomers.assign(registered=newcomers["person_key"].isin(f["registrations"]["person_key"]))
-    per_unit = newcomers.groupby("unit_id").agg(newcomers=("registered", "size"),
-                                                registered=("registered", "sum")).reset_index()
+    per_unit = (
+        newcomers.groupby("unit_id")
+        .agg(newcomers=("registered", "size"), registered=("registered", "sum"))
+        .reset_index()
+    )
     reg = f["registrations"]
     recent = reg[(reg["scanned_at"] > now - timedelta(days=7)) & (reg["scanned_at"] <= now)]
     scans_7d = recent.groupby("unit_id").size().rename("scans_7d").reset_index()
-    out = units.merge(per_unit, on="unit_id", how="left").merge(scans_7d, on="unit_id", how="left").fillna(
-        {"newcomers": 0, "registered": 0, "scans_7d": 0})
+    out = (
+        units.merge(per_unit, on="unit_id", how="left")
+        .merge(scans_7d, on="unit_id", how="left")
+        .fillna({"newcomers": 0, "registered": 0, "scans_7d": 0})
+    )
     plan = _plan_rate(f, now.date())
     out["registration_rate"] = out["registered"] / out["newcomers"]
     out["gap"] = out["registered"] - plan * out["newcomers"]
@@ -228,12 +261,19 @@ def unit_progress(f, community_code=None, area=None, now=None):
 
 def registration_daily(f, community_code=None, area=None):
     scans = _scans(f, community_code, area)
-    return scans.groupby([scans["scanned_at"].dt.date.rename("day"), "channel"]).size().rename("scans").reset_index()
+    return (
+        scans.groupby([scans["scanned_at"].dt.date.rename("day"), "channel"])
+        .size()
+        .rename("scans")
+        .reset_index()
+    )
 
 
 def registration_sites(f, community_code=None, area=None):
     scans = _scans(f, community_code, area)
-    return scans.groupby("site").agg(scans=("scan_id", "size"), people=("person_key", "nunique")).reset_index()
+    return (
+        scans.groupby("site").agg(scans=("scan_id", "size"), people=("person_key", "nunique")).reset_index()
+    )
 
 
 def registration_heatmap(f, community_code=None, area=None):
@@ -248,17 +288,32 @@ def community_composition(f, community_code=None, area=None, now=None):
     today = pd.Timestamp(_now(now).date())
     new = _newcomers(f, community_code, area)
     region = new["home_region"].fillna("")
-    origin = np.where(region.str.startswith("3702"), "本市（青岛）",
-                      np.where(region.str.startswith("37"), "本省其他市", region.str[:2]))
+    origin = np.where(
+        region.str.startswith("3702"),
+        "本市（青岛）",
+        np.where(region.str.startswith("37"), "本省其他市", region.str[:2]),
+    )
     birth = pd.to_datetime(new["birth_date"])
     age = (today.year - birth.dt.year) - ((today.month, today.day) < (6, 15))  # approximate, as tutorials do
     bands = pd.cut(age, [-1, 17, 29, 44, 59, 200], labels=["17-", "18–29", "30–44", "45–59", "60+"])
     parts = []
-    for dim, values in (("来源地", origin), ("原因", new["reason"].fillna("未填写")), ("年龄段", bands),
-                        ("性别", new["gender"].fillna("未知"))):
+    for dim, values in (
+        ("来源地", origin),
+        ("原因", new["reason"].fillna("未填写")),
+        ("年龄段", bands),
+        ("性别", new["gender"].fillna("未知")),
+    ):
         counts = pd.Series(values).value_counts()
-        parts.append(pd.DataFrame({"dimension": dim, "category": counts.index.astype(str),
-                                   "newcomers": counts.to_numpy(), "share": (counts / counts.sum()).to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "dimension": dim,
+                    "category": counts.index.astype(str),
+                    "newcomers": counts.to_numpy(),
+                    "share": (counts / counts.sum()).to_numpy(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -266,8 +321,13 @@ def source_coverage(f, community_code=None, area=None):
     new = _newcomers(f, community_code, area)
     rec = f["source_records"][["source", "person_key"]].drop_duplicates()
     matched = rec[rec["person_key"].isin(new["person_key"])].groupby("source").size()
-    return pd.DataFrame({"source": matched.index, "newcomers_matched": matched.to_numpy(),
-                         "share_of_newcomers": (matched / max(1, len(new))).to_numpy()})
+    return pd.DataFrame(
+        {
+            "source": matched.index,
+            "newcomers_matched": matched.to_numpy(),
+            "share_of_newcomers": (matched / max(1, len(new))).to_numpy(),
+        }
+    )
 
 
 def unregistered_newcomers(f, community_code=None, area=None, unit_id=None):
@@ -278,10 +338,22 @@ def unregistered_newcomers(f, community_code=None, area=None, unit_id=None):
     new = live[(live["population_type"] == NEWCOMER) & live["unit_id"].isin(units["unit_id"])]
     out = new[~new["person_key"].isin(f["registrations"]["person_key"])]
     out = out.merge(units[["unit_id", "unit_name"]], on="unit_id").merge(
-        f["communities"][["community_code", "community_name"]], on="community_code", how="left")
+        f["communities"][["community_code", "community_name"]], on="community_code", how="left"
+    )
     return out.sort_values(["unit_id", "community_code", "house_id", "id_masked"])[
-        ["unit_id", "unit_name", "community_code", "community_name", "name_masked", "id_masked",
-         "phone_masked", "house_id", "arrival_date", "reason"]]
+        [
+            "unit_id",
+            "unit_name",
+            "community_code",
+            "community_name",
+            "name_masked",
+            "id_masked",
+            "phone_masked",
+            "house_id",
+            "arrival_date",
+            "reason",
+        ]
+    ]
 
 
 def communities(f):
@@ -290,8 +362,15 @@ def communities(f):
 
 def data_freshness(f):
     m = f["manifest"].sort_values("ingested_at")
-    return m.groupby("feed").agg(last_file=("file_name", "last"), last_ingested_at=("ingested_at", "max"),
-                                 quarantined_rows=("quarantined", "sum")).reset_index()
+    return (
+        m.groupby("feed")
+        .agg(
+            last_file=("file_name", "last"),
+            last_ingested_at=("ingested_at", "max"),
+            quarantined_rows=("quarantined", "sum"),
+        )
+        .reset_index()
+    )
 
 
 def held_snapshots(f):
@@ -310,8 +389,24 @@ def quarantine_reasons(f, feed=None):
 
 QUERIES = {
     fn.__name__: fn
-    for fn in (overview, community_share, area_share, community_map, newcomer_density, registration_progress,
-               campaign_projection, unit_progress, registration_daily, registration_sites, registration_heatmap,
-               community_composition, source_coverage, unregistered_newcomers, communities, data_freshness,
-               held_snapshots, quarantine_reasons)
+    for fn in (
+        overview,
+        community_share,
+        area_share,
+        community_map,
+        newcomer_density,
+        registration_progress,
+        campaign_projection,
+        unit_progress,
+        registration_daily,
+        registration_sites,
+        registration_heatmap,
+        community_composition,
+        source_coverage,
+        unregistered_newcomers,
+        communities,
+        data_freshness,
+        held_snapshots,
+        quarantine_reasons,
+    )
 }

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the report's Markdown lines are long)
 """Runs the benchmark phases per scale in child processes and writes docs/benchmarks.md.
 
 Each scale's section of the Markdown file sits between ``<!-- bench:SCALE:begin -->`` and
@@ -5,6 +6,7 @@ Each scale's section of the Markdown file sits between ``<!-- bench:SCALE:begin 
 analysis) is left alone. The raw results go to ``<data root>/results-<scale>.json``.
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -48,10 +50,8 @@ def _others(limit: int = 4) -> list[str]:
         me = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
         procs = list(psutil.process_iter(["pid", "name", "cmdline"]))
         for p in procs:
-            try:
+            with contextlib.suppress(psutil.Error):
                 p.cpu_percent(None)
-            except psutil.Error:
-                pass
         time.sleep(0.5)
         busy = []
         for p in procs:
@@ -74,7 +74,17 @@ def _others(limit: int = 4) -> list[str]:
 
 
 def run_phase(phase: str, root: Path, out: Path, env: dict, extra: list[str]) -> dict:
-    cmd = [sys.executable, "-m", "wangtai.bench.worker", phase, "--root", str(root), "--out", str(out), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "wangtai.bench.worker",
+        phase,
+        "--root",
+        str(root),
+        "--out",
+        str(out),
+        *extra,
+    ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -140,11 +150,23 @@ def bench_scale(scale: int, data_root: Path, args) -> dict:
     if not reuse:
         shutil.rmtree(root, ignore_errors=True)
         print(f"[{scale:,}] generating demo data …", file=sys.stderr, flush=True)
-        results["generate"] = run_phase("generate", root, tmp / "generate.json", env,
-                                        ["--residents", str(scale), "--seed", str(args.seed)])
+        results["generate"] = run_phase(
+            "generate",
+            root,
+            tmp / "generate.json",
+            env,
+            ["--residents", str(scale), "--seed", str(args.seed)],
+        )
         print(f"[{scale:,}] ingesting …", file=sys.stderr, flush=True)
         results["ingest"] = run_phase("ingest", root, tmp / "ingest.json", env, [])
-    timing = ["--repeats", str(args.repeats), "--page-repeats", str(args.page_repeats), "--budget", str(args.budget)]
+    timing = [
+        "--repeats",
+        str(args.repeats),
+        "--page-repeats",
+        str(args.page_repeats),
+        "--budget",
+        str(args.budget),
+    ]
     print(f"[{scale:,}] serving: queries and pages …", file=sys.stderr, flush=True)
     results["serve"] = run_phase("serve", root, tmp / "serve.json", env, timing)
     results["others_during"] = _others()
@@ -269,7 +291,7 @@ def write_markdown(out: Path, sections: dict[int, str]) -> None:
         block = f"{begin}\n{sections[scale]}\n{end}"
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
         if pattern.search(text):
-            text = pattern.sub(lambda _: block, text)
+            text = pattern.sub(lambda _, block=block: block, text)
         else:
             marker = "<!-- bench:results -->"
             if marker in text:

@@ -136,7 +136,9 @@ def _scopes(runner) -> tuple[dict, dict]:
     """The subdistrict (no filter) and the community with the most residents, with a unit of each for the
     door-to-door list (pages always ask it for one unit)."""
     share = runner.run("community_share", {})
-    code = share.sort_values(["residents", "community_code"], ascending=[False, True]).iloc[0]["community_code"]
+    code = share.sort_values(["residents", "community_code"], ascending=[False, True]).iloc[0][
+        "community_code"
+    ]
     whole = runner.run("unit_progress", {})
     local = runner.run("unit_progress", {"community_code": code})
     return (
@@ -223,8 +225,11 @@ def phase_serve(paths, args) -> dict:
             warm = repeat(lambda n=name, p=params: runner.run(n, p), args.repeats, args.budget, 200)
             row[label] = {"cold_ms": round(cold, 2), "rows": len(frame), "params": params, **summary(warm)}
         out["queries"][name] = row
-        print(f"  query {name}: {row['subdistrict']['cold_ms']:.0f} / {row['subdistrict']['p95_ms']:.0f} ms",
-              file=sys.stderr, flush=True)
+        print(
+            f"  query {name}: {row['subdistrict']['cold_ms']:.0f} / {row['subdistrict']['p95_ms']:.0f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
     recorder.take()
 
     for page, label, _ in PAGES:
@@ -245,8 +250,11 @@ def phase_serve(paths, args) -> dict:
             "warm": summary(warm),
             "problems": sorted(set(problems)),
         }
-        print(f"  page {page}: {after:.0f} ms after new data, {statistics.median(warm):.0f} ms warm",
-              file=sys.stderr, flush=True)
+        print(
+            f"  page {page}: {after:.0f} ms after new data, {statistics.median(warm):.0f} ms warm",
+            file=sys.stderr,
+            flush=True,
+        )
     out["rss_end_mb"] = round(current_rss_mb(), 1)
     return out
 
@@ -281,11 +289,20 @@ def phase_baseline(paths, args) -> dict:
             "warm": summary(warm),
         }
         del frames
-        print(f"  baseline {page}: {load_ms + compute_ms:.0f} ms (load {load_ms:.0f})", file=sys.stderr, flush=True)
+        print(
+            f"  baseline {page}: {load_ms + compute_ms:.0f} ms (load {load_ms:.0f})",
+            file=sys.stderr,
+            flush=True,
+        )
     return out
 
 
-PHASES = {"generate": phase_generate, "ingest": phase_ingest, "serve": phase_serve, "baseline": phase_baseline}
+PHASES = {
+    "generate": phase_generate,
+    "ingest": phase_ingest,
+    "serve": phase_serve,
+    "baseline": phase_baseline,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=20, help="warm runs of each query (at least)")
     parser.add_argument("--page-repeats", type=int, default=5, help="warm renders of each page")
     parser.add_argument("--budget", type=float, default=1.5, help="seconds of repeats per item (soft cap)")
-    parser.add_argument("--serve-result", help="baseline: the serve phase's result (which queries each page ran)")
+    parser.add_argument(
+        "--serve-result", help="baseline: the serve phase's result (which queries each page ran)"
+    )
     args = parser.parse_args(argv)
 
     from wangtai.paths import DataPaths
