@@ -14,32 +14,30 @@ with params as (
 ),
 
 communities as (
-    select stg_communities.*
-    from stg_communities, params
-    where (params.community_code is null or stg_communities.community_code = params.community_code)
-        and (params.area is null or stg_communities.area = params.area)
+    select hot_communities.*
+    from hot_communities, params
+    where (params.community_code is null or hot_communities.community_code = params.community_code)
+        and (params.area is null or hot_communities.area = params.area)
 ),
 
 newcomers as (
-    select * from stg_residents
+    select * from hot_residents
     where status = '在住' and population_type = '流动人口'
         and community_code in (select community_code from communities)
 ),
 
 registrations as (
-    select * from stg_registrations
+    select * from hot_registrations
 ),
 
 campaign as (
-    select * from stg_campaign order by deadline desc limit 1
+    select * from hot_campaign order by deadline desc limit 1
 ),
 
 -- logic
 
 first_days as (
-    select person_key, cast(min(scanned_at) as date) as first_day
-    from registrations
-    group by person_key
+    select person_key, first_day from hot_first_registrations
 ),
 
 counts as (

@@ -3,7 +3,7 @@
 -- grain: one row per community
 -- key: community_code
 with communities as (
-    select * from stg_communities
+    select * from hot_communities
 ),
 
 final as (

@@ -4,7 +4,7 @@
 -- grain: one row per feed
 -- key: feed
 with manifest as (
-    select * from stg_manifest
+    select * from hot_manifest
 ),
 
 feeds as (

@@ -4,7 +4,7 @@
 -- grain: one row per held batch
 -- key: batch_id
 with manifest as (
-    select * from stg_manifest
+    select * from hot_manifest
 ),
 
 -- logic

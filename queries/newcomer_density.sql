@@ -11,14 +11,14 @@ with params as (
 ),
 
 communities as (
-    select stg_communities.*
-    from stg_communities, params
-    where (params.community_code is null or stg_communities.community_code = params.community_code)
-        and (params.area is null or stg_communities.area = params.area)
+    select hot_communities.*
+    from hot_communities, params
+    where (params.community_code is null or hot_communities.community_code = params.community_code)
+        and (params.area is null or hot_communities.area = params.area)
 ),
 
 residents as (
-    select * from stg_residents
+    select * from hot_residents
     where status = '在住' and cell_id is not null
         and community_code in (select community_code from communities)
 ),

@@ -15,29 +15,27 @@ with params as (
 ),
 
 communities as (
-    select stg_communities.*
-    from stg_communities, params
-    where (params.community_code is null or stg_communities.community_code = params.community_code)
-        and (params.area is null or stg_communities.area = params.area)
+    select hot_communities.*
+    from hot_communities, params
+    where (params.community_code is null or hot_communities.community_code = params.community_code)
+        and (params.area is null or hot_communities.area = params.area)
 ),
 
 all_residents as materialized (
-    select * from stg_residents where status = '在住'
+    select * from hot_residents where status = '在住'
 ),
 
-registrations as materialized (
-    select stg_registrations.*, stg_units.community_code
-    from stg_registrations
-    left join stg_units using (unit_id)
+registrations as (
+    select * from hot_registrations
 ),
 
 houses as (
-    select * from stg_houses
+    select * from hot_houses
     where community_code in (select community_code from communities)
 ),
 
 campaign as (
-    select * from stg_campaign order by deadline desc limit 1
+    select * from hot_campaign order by deadline desc limit 1
 ),
 
 -- logic
@@ -48,13 +46,11 @@ residents as (
 ),
 
 registered_people as (
-    select distinct person_key from registrations
+    select person_key from hot_first_registrations
 ),
 
 first_registrations as (
-    select person_key, arg_min(community_code, scanned_at) as community_code
-    from registrations
-    group by person_key
+    select person_key, community_code from hot_first_registrations
 ),
 
 discovered as (
@@ -114,7 +110,7 @@ counts as (
         scan_counts.*,
         house_counts.*,
         (select plan_rate from plan) as plan_rate,
-        (select max(ingested_at) from stg_manifest where is_accepted) as as_of
+        (select max(ingested_at) from hot_manifest where is_accepted) as as_of
     from resident_counts, scan_counts, house_counts
 ),
 

@@ -9,13 +9,13 @@ with params as (
 ),
 
 manifest as (
-    select stg_manifest.*
-    from stg_manifest, params
-    where params.feed is null or stg_manifest.feed = params.feed
+    select hot_manifest.*
+    from hot_manifest, params
+    where params.feed is null or hot_manifest.feed = params.feed
 ),
 
 quarantined_rows as (
-    select * from stg_quarantined_rows
+    select * from hot_quarantined_rows
 ),
 
 -- logic

@@ -11,17 +11,15 @@ with params as (
 ),
 
 communities as (
-    select stg_communities.*
-    from stg_communities, params
-    where (params.community_code is null or stg_communities.community_code = params.community_code)
-        and (params.area is null or stg_communities.area = params.area)
+    select hot_communities.*
+    from hot_communities, params
+    where (params.community_code is null or hot_communities.community_code = params.community_code)
+        and (params.area is null or hot_communities.area = params.area)
 ),
 
 scans as (
-    select stg_registrations.*
-    from stg_registrations
-    join stg_units using (unit_id)
-    where stg_units.community_code in (select community_code from communities)
+    select * from hot_registrations
+    where community_code in (select community_code from communities)
 ),
 
 -- logic

@@ -14,34 +14,34 @@ with params as (
 ),
 
 communities as (
-    select stg_communities.*
-    from stg_communities, params
-    where (params.community_code is null or stg_communities.community_code = params.community_code)
-        and (params.area is null or stg_communities.area = params.area)
+    select hot_communities.*
+    from hot_communities, params
+    where (params.community_code is null or hot_communities.community_code = params.community_code)
+        and (params.area is null or hot_communities.area = params.area)
 ),
 
 units as (
-    select * from stg_units
+    select * from hot_units
     where community_code in (select community_code from communities)
 ),
 
 newcomers as (
-    select * from stg_residents
+    select * from hot_residents
     where status = '在住' and population_type = '流动人口'
 ),
 
 registrations as (
-    select * from stg_registrations
+    select * from hot_registrations
 ),
 
 campaign as (
-    select * from stg_campaign order by deadline desc limit 1
+    select * from hot_campaign order by deadline desc limit 1
 ),
 
 -- logic
 
 registered_people as (
-    select distinct person_key from registrations
+    select person_key from hot_first_registrations
 ),
 
 per_unit as (

@@ -14,17 +14,17 @@ with params as (
 ),
 
 communities as (
-    select stg_communities.*
-    from stg_communities, params
-    where (params.community_code is null or stg_communities.community_code = params.community_code)
-        and (params.area is null or stg_communities.area = params.area)
+    select hot_communities.*
+    from hot_communities, params
+    where (params.community_code is null or hot_communities.community_code = params.community_code)
+        and (params.area is null or hot_communities.area = params.area)
 ),
 
 units as (
-    select stg_units.*
-    from stg_units, params
-    where stg_units.community_code in (select community_code from communities)
-        and (params.unit_id is null or stg_units.unit_id = params.unit_id)
+    select hot_units.*
+    from hot_units, params
+    where hot_units.community_code in (select community_code from communities)
+        and (params.unit_id is null or hot_units.unit_id = params.unit_id)
 ),
 
 newcomers as (
@@ -33,19 +33,21 @@ newcomers as (
         and unit_id in (select unit_id from units)
 ),
 
-registrations as (
-    select * from stg_registrations
+registered_people as (
+    select person_key from hot_first_registrations
 ),
 
 residence as (
-    select community_code, community_name from stg_communities
+    select community_code, community_name from hot_communities
 ),
 
 -- logic
 
 unregistered as (
     select * from newcomers
-    where not exists (select 1 from registrations where registrations.person_key = newcomers.person_key)
+    where not exists (
+        select 1 from registered_people where registered_people.person_key = pk(newcomers.person_key)
+    )
 ),
 
 final as (

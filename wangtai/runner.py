@@ -27,6 +27,18 @@ from wangtai import clock, staging
 from wangtai.paths import DataPaths
 
 QUERIES_DIR = staging.QUERIES_DIR
+HOT_DIR = QUERIES_DIR / "hot"
+
+# Small staging views copied whole into memory on every new data version (a few thousand rows at most).
+SMALL = ("communities", "units", "boundaries", "campaign", "provinces", "manifest", "quarantined_rows")
+# person_key (64 hex digits of HMAC-SHA256) as a 128-bit number: a 16-byte join key instead of an 80-byte
+# string. Keys that are not hex (never written by ingest) fall back to a 64-bit hash.
+PK_MACRO = """
+create or replace macro pk(s) as coalesce(
+    (try_cast('0x' || substr(s, 1, 16) as ubigint)::uhugeint << 64)
+        | try_cast('0x' || substr(s, 17, 16) as ubigint)::uhugeint,
+    hash(s)::uhugeint)
+"""
 
 _HEADER = re.compile(r"^--\s*(query|returns|grain|key|param\s+(\w+))\s*:\s*(.*?)\s*$")
 _PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
@@ -144,6 +156,9 @@ class Runner:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._version: str | None = None
+        self._hot_sql = {path.stem: path.read_text(encoding="utf-8") for path in sorted(HOT_DIR.glob("*.sql"))}
+        self._loaded: dict[str, object] = {}  # what each hot table holds: batch id(s) or reference version
+        self.last_refresh: dict[str, float] = {}  # seconds per step of the last refresh (for the benchmark)
 
     # -- the catalogue ---------------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -169,9 +184,65 @@ class Runner:
                 return
             try:
                 staging.create_views(self._con, self.paths)
+                self._materialize(version)
             except staging.StagingError as error:
                 raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
+            except duckdb.Error as error:
+                self._loaded.clear()  # rebuild everything next time
+                raise QueryError("数据载入内存失败，请联系运维人员", f"{type(error).__name__}: {error}") from error
             self._version = version
+
+    def _materialize(self, version: str) -> None:
+        """Bring the in-memory hot tables up to the warehouse, reloading only what changed: small tables
+        always; a snapshot only when its current batch changed; increment feeds by appending new batches;
+        person-level flags when registrations changed. One transaction: readers never see a half state."""
+        import time
+
+        con, timings = self._con, {}
+        reference = version.split("/")[-1]
+        current = con.execute("select feed, batch_id from stg_manifest where is_current").fetchall()
+        batches: dict[str, list[str]] = {}
+        for feed, batch_id in current:
+            batches.setdefault(feed, []).append(batch_id)
+        con.execute("begin transaction")
+        try:
+            con.execute(PK_MACRO)
+            for name in SMALL:
+                t0 = time.perf_counter()
+                con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
+                timings[name] = time.perf_counter() - t0
+            if self._loaded.get("reference") != reference:
+                self._loaded = {"reference": reference}  # units changed: scans' communities may have too
+            for feed in ("residents", "houses"):
+                want = tuple(sorted(batches.get(feed, [])))
+                if self._loaded.get(feed) != want:
+                    t0 = time.perf_counter()
+                    con.execute(f"create or replace table hot_{feed} as {self._hot_sql[f'hot_{feed}']}")
+                    self._loaded[feed] = want
+                    timings[feed] = time.perf_counter() - t0
+            for feed, derived in (("registrations", "first_registrations"), ("source_records", None)):
+                want = set(batches.get(feed, []))
+                have = self._loaded.get(feed)
+                sql = self._hot_sql[f"hot_{feed}"]
+                if have is not None and have == want:
+                    continue
+                t0 = time.perf_counter()
+                if have is None or not have <= want:  # first load, or a batch went away: reload
+                    con.execute(f"create or replace table hot_{feed} as {sql}", {"batches": sorted(want)})
+                else:
+                    con.execute(f"insert into hot_{feed} {sql}", {"batches": sorted(want - have)})
+                self._loaded[feed] = want
+                timings[feed] = time.perf_counter() - t0
+                if derived:
+                    t0 = time.perf_counter()
+                    con.execute(f"create or replace table hot_{derived} as {self._hot_sql[f'hot_{derived}']}")
+                    timings[derived] = time.perf_counter() - t0
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            self._loaded = {}
+            raise
+        self.last_refresh = timings
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)
