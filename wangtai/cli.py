@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from wangtai.ingest import IngestError
+
     args = build_parser().parse_args(argv)
     paths = DataPaths.from_env() if not args.data_dir else DataPaths(Path(args.data_dir).resolve())
-    return args.handler(args, paths)
+    try:
+        return args.handler(args, paths)
+    except IngestError as error:  # a clerk's message, not a traceback
+        print(f"错误: {error}", file=sys.stderr)
+        return 2

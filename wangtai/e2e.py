@@ -1,0 +1,87 @@
+"""A real Streamlit server and the system's headless Chromium, for browser tests and screenshots.
+
+Launch arguments and the readiness rule are the ones verified on these machines (DESIGN.md).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("WANGTAI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+SKELETON = '[data-testid="stSkeleton"]'
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
+    """Run `streamlit run dashboard.py` on a free port over ``data_dir``; yields the base URL."""
+    port = free_port()
+    server_env = {**os.environ, "WANGTAI_DATA_DIR": str(data_dir), "WANGTAI_AUTO_DEMO": "0", **(env or {})}
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)]
+    log = (data_dir / "streamlit.log").open("w")
+    proc = subprocess.Popen(command, cwd=REPO, env=server_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        _wait_healthy(proc, url, timeout)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode} before it was healthy")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit at {url} not healthy after {timeout} s")
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_ready(page, content_selector: str | None = None, timeout_ms: int = 30_000) -> None:
+    """Wait until Streamlit finished the script run and no skeleton remains (and the page's own content)."""
+    page.wait_for_selector(READY, timeout=timeout_ms)
+    if content_selector:
+        page.wait_for_selector(content_selector, timeout=timeout_ms)
+    page.wait_for_function(f"!document.querySelector('{SKELETON}')", timeout=timeout_ms)
+    page.wait_for_selector(READY, timeout=timeout_ms)
