@@ -67,7 +67,7 @@ def assert_clean(page, watch: Watch) -> None:
     assert "查询失败" not in body
     assert not watch.outside, f"requests left the machine: {watch.outside}"
     assert not watch.real_failures(), f"failed responses: {watch.failed}"
-    assert not watch.real_errors(), f"browser console errors: {watch.errors}; failed responses: {watch.failed}"
+    assert not watch.real_errors(), f"browser console errors: {watch.errors}"
 
 
 @pytest.mark.parametrize(("path", "title"), PAGES)
