@@ -62,7 +62,7 @@ def kpi_rows(row: dict) -> None:
 
 
 def share_panel() -> None:
-    st.subheader(f"各社区新市民占比（{filters.area or '全街道'}前 15）")
+    st.subheader(f"社区新市民占比前 15（{filters.area or '全街道'}）")
     share = data.run("community_share", area=filters.area)  # every community in scope, the chosen one marked
     if charts.empty_note(share, "社区数据"):
         return
@@ -100,7 +100,10 @@ def map_panel() -> None:
     base = maps.boundaries_layer(communities, highlight=filters.community_code, choropleth=True)
     layers = maps.stack(base, maps.highlight_layer(communities, filters.community_code))
     st.pydeck_chart(
-        maps.deck(layers, maps.view_for(communities, maps.focus(communities, filters), 560, 400)), height=400
+        maps.deck(
+            layers, maps.view_for(communities, maps.focus(communities, filters, community=False), 340, 400)
+        ),
+        height=400,
     )
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
 

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from wangtai.contract import FEEDS
 from wangtai.ui import charts, data, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
@@ -16,6 +17,12 @@ HELD_EXPLAINED = """
 而是暂缓：**看板继续使用上一个快照**，新文件原样保存在仓库和归档里，不会丢失。
 核实无误后（例如确实有大批人员迁出），运维人员在服务器上运行下面的命令接受它，它随即成为当前快照：
 """
+
+
+def _feed_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """feed names → the Chinese names operators know (实有人口, 一家亲扫码登记, …)."""
+    labels = {name: feed.label for name, feed in FEEDS.items()}
+    return frame.assign(feed=frame["feed"].map(lambda f: labels.get(f, f))) if "feed" in frame else frame
 
 
 def _status(status) -> str:
@@ -55,7 +62,7 @@ def held_section() -> None:
     st.warning(f"有 {len(held)} 个快照暂未生效，看板仍显示上一个快照。", icon="⏸️")
     st.markdown(HELD_EXPLAINED)
     st.code("\n".join(f"wangtai held --accept {b}" for b in held["batch_id"]), language="bash")
-    tables.show(held, tables.HELD_COLUMNS)
+    tables.show(_feed_labels(held), tables.HELD_COLUMNS)
 
 
 def quarantine_section() -> None:
@@ -69,7 +76,7 @@ def quarantine_section() -> None:
         f"共 {fmt.num(total)} 行（或整个文件）未入库，原样保存在 quarantine/ 目录，附中文原因。"
         "修正后重新放入收件箱即可。"
     )
-    tables.show(reasons, tables.QUARANTINE_COLUMNS, height=300)
+    tables.show(_feed_labels(reasons), tables.QUARANTINE_COLUMNS, height=300)
 
 
 def coverage_section() -> None:

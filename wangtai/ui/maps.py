@@ -185,9 +185,11 @@ def tile_layer() -> pdk.Layer | None:
     return pdk.Layer(kind, url, id="tiles", min_zoom=0, max_zoom=18, opacity=0.6, pickable=False)
 
 
-def focus(communities: pd.DataFrame, filters) -> list[str] | None:
-    """The community codes to zoom to under the shared filter (None = the whole subdistrict)."""
-    if filters.community_code:
+def focus(communities: pd.DataFrame, filters, community: bool = True) -> list[str] | None:
+    """The community codes to zoom to under the shared filter (None = the whole subdistrict).
+
+    ``community=False`` keeps the area (or subdistrict) in view and only outlines the chosen community."""
+    if community and filters.community_code:
         return [filters.community_code]
     if filters.area and "area" in communities:
         return list(communities.loc[communities["area"] == filters.area, "community_code"])

@@ -24,6 +24,8 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
 .wt-legend span.it { white-space: nowrap; margin-right: 0.4rem; }
 .wt-legend span.sw { display: inline-block; width: 1.4rem; height: 0.9rem; border-radius: 2px; }
 @media (max-width: 1600px) {
+  [data-testid="stMetric"] { padding: 0.45rem 0.6rem; }
+  [data-testid="stMetricLabel"] [data-testid="stTooltipIcon"] { display: none; }
   [data-testid="stMetricLabel"] p { font-size: 0.9rem !important; }
   [data-testid="stMetricDelta"] { font-size: 0.82rem; }
 }
