@@ -156,7 +156,7 @@ class Runner:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._version: str | None = None
-        self._hot_sql = {path.stem: path.read_text(encoding="utf-8") for path in sorted(HOT_DIR.glob("*.sql"))}
+        self._hot_sql = {p.stem: p.read_text(encoding="utf-8") for p in sorted(HOT_DIR.glob("*.sql"))}
         self._loaded: dict[str, object] = {}  # what each hot table holds: batch id(s) or reference version
         self.last_refresh: dict[str, float] = {}  # seconds per step of the last refresh (for the benchmark)
 
@@ -189,7 +189,8 @@ class Runner:
                 raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
             except duckdb.Error as error:
                 self._loaded.clear()  # rebuild everything next time
-                raise QueryError("数据载入内存失败，请联系运维人员", f"{type(error).__name__}: {error}") from error
+                detail = f"{type(error).__name__}: {error}"
+                raise QueryError("数据载入内存失败，请联系运维人员", detail) from error
             self._version = version
 
     def _materialize(self, version: str) -> None:
@@ -200,19 +201,24 @@ class Runner:
 
         con, timings = self._con, {}
         reference = version.split("/")[-1]
-        current = con.execute("select feed, batch_id from stg_manifest where is_current").fetchall()
-        batches: dict[str, list[str]] = {}
-        for feed, batch_id in current:
-            batches.setdefault(feed, []).append(batch_id)
+        files = staging.source_fingerprint(self.paths)
         con.execute("begin transaction")
         try:
             con.execute(PK_MACRO)
-            for name in SMALL:
-                t0 = time.perf_counter()
-                con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
-                timings[name] = time.perf_counter() - t0
             if self._loaded.get("reference") != reference:
                 self._loaded = {"reference": reference}  # units changed: scans' communities may have too
+            for name in SMALL:
+                key = files.get(name, files.get(f"ref_{name}"))
+                if name != "manifest" and self._loaded.get(name) == key and key is not None:
+                    continue  # same files as loaded (the manifest also depends on decisions: always)
+                t0 = time.perf_counter()
+                con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
+                self._loaded[name] = key
+                timings[name] = time.perf_counter() - t0
+            batches: dict[str, list[str]] = {}
+            current = con.execute("select feed, batch_id from hot_manifest where is_current").fetchall()
+            for feed, batch_id in current:
+                batches.setdefault(feed, []).append(batch_id)
             for feed in ("residents", "houses"):
                 want = tuple(sorted(batches.get(feed, [])))
                 if self._loaded.get(feed) != want:
@@ -223,14 +229,21 @@ class Runner:
             for feed, derived in (("registrations", "first_registrations"), ("source_records", None)):
                 want = set(batches.get(feed, []))
                 have = self._loaded.get(feed)
-                sql = self._hot_sql[f"hot_{feed}"]
                 if have is not None and have == want:
                     continue
                 t0 = time.perf_counter()
                 if have is None or not have <= want:  # first load, or a batch went away: reload
-                    con.execute(f"create or replace table hot_{feed} as {sql}", {"batches": sorted(want)})
-                else:
-                    con.execute(f"insert into hot_{feed} {sql}", {"batches": sorted(want - have)})
+                    sql = staging.render(
+                        self._hot_sql[f"hot_{feed}"],
+                        {"batch": staging.batch_relation(self.paths, feed, want)},
+                    )
+                    con.execute(f"create or replace table hot_{feed} as {sql}")
+                else:  # new increment batches: read only their files
+                    sql = staging.render(
+                        self._hot_sql[f"hot_{feed}"],
+                        {"batch": staging.batch_relation(self.paths, feed, want - have)},
+                    )
+                    con.execute(f"insert into hot_{feed} {sql}")
                 self._loaded[feed] = want
                 timings[feed] = time.perf_counter() - t0
                 if derived:

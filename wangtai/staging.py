@@ -183,3 +183,18 @@ def create_views(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> list[str]:
             raise StagingError(f"无法建立数据视图 {name} (cannot create staging view): {error}") from error
         names.append(name)
     return names
+
+
+def batch_relation(paths: DataPaths, feed: str, batch_ids: Iterable[str]) -> str:
+    """The table expression over the warehouse files of some batches of a feed (<feed>/<batch_id>.parquet),
+    for the runner's in-memory tables, which append only the batches they have not read yet."""
+    files = [paths.warehouse / feed / f"{batch_id}.parquet" for batch_id in sorted(batch_ids)]
+    files = [path for path in files if path.is_file()]
+    if not files:
+        return _empty_relation(feed)
+    return f"read_parquet({_file_list(files)}, union_by_name = true)"
+
+
+def source_fingerprint(paths: DataPaths) -> dict[str, tuple[str, ...]]:
+    """The files behind each source now (names only): equal tuples mean a source needs no reloading."""
+    return {source: tuple(str(path) for path in files) for source, files in _source_files(paths).items()}
