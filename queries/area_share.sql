@@ -17,18 +17,15 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
-residents as (
-    select * from hot_residents where status = '在住'
+cells as (
+    select * from roll_cells
 ),
 
 -- logic
 
 per_community as (
-    select
-        community_code,
-        count(*) as residents,
-        count(*) filter (where population_type = '流动人口') as newcomers
-    from residents
+    select community_code, sum(residents) as residents, sum(newcomers) as newcomers
+    from cells
     group by community_code
 ),
 

@@ -20,14 +20,11 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
-newcomers as (
-    select * from hot_residents
-    where status = '在住' and population_type = '流动人口'
-        and community_code in (select community_code from communities)
-),
-
-registrations as (
-    select * from hot_registrations
+newcomer_days as (
+    select first_day, sum(newcomers) as newcomers
+    from roll_units
+    where community_code in (select community_code from communities)
+    group by first_day
 ),
 
 campaign as (
@@ -36,19 +33,15 @@ campaign as (
 
 -- logic
 
-first_days as (
-    select person_key, first_day from hot_first_registrations
-),
-
 counts as (
     select
-        count(*) as newcomers,
-        count(first_days.person_key) as registered,
-        count(*) filter (
-            where first_days.first_day > params.today - 14 and first_days.first_day <= params.today
-        ) as registered_14d
-    from newcomers
-    left join first_days using (person_key)
+        cast(coalesce(sum(newcomer_days.newcomers), 0) as bigint) as newcomers,
+        cast(coalesce(sum(newcomer_days.newcomers) filter (where newcomer_days.first_day is not null), 0)
+            as bigint) as registered,
+        cast(coalesce(sum(newcomer_days.newcomers) filter (
+            where newcomer_days.first_day > params.today - 14 and newcomer_days.first_day <= params.today
+        ), 0) as bigint) as registered_14d
+    from newcomer_days
     cross join params
 ),
 

@@ -21,9 +21,8 @@ communities as (
 ),
 
 newcomers as (
-    select * from hot_residents
-    where status = '在住' and population_type = '流动人口'
-        and community_code in (select community_code from communities)
+    select * from hot_newcomers
+    where community_code in (select community_code from communities)
 ),
 
 provinces as (

@@ -22,18 +22,15 @@ boundaries as (
     select * from hot_boundaries
 ),
 
-residents as (
-    select * from hot_residents where status = '在住'
+cells as (
+    select * from roll_cells
 ),
 
 -- logic
 
 per_community as (
-    select
-        community_code,
-        count(*) as residents,
-        count(*) filter (where population_type = '流动人口') as newcomers
-    from residents
+    select community_code, sum(residents) as residents, sum(newcomers) as newcomers
+    from cells
     group by community_code
 ),
 
@@ -45,8 +42,8 @@ final as (
         boundaries.geojson,
         boundaries.centroid_lat,
         boundaries.centroid_lon,
-        coalesce(per_community.residents, 0) as residents,
-        coalesce(per_community.newcomers, 0) as newcomers,
+        cast(coalesce(per_community.residents, 0) as bigint) as residents,
+        cast(coalesce(per_community.newcomers, 0) as bigint) as newcomers,
         per_community.newcomers / nullif(per_community.residents, 0) as newcomer_share
     from communities
     left join boundaries using (community_code)

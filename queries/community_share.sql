@@ -18,25 +18,33 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
-residents as (
-    select * from hot_residents where status = '在住'
+cells as (
+    select * from roll_cells
 ),
 
-registered_people as (
-    select person_key from hot_first_registrations
+newcomer_days as (
+    select * from roll_units
 ),
 
 -- logic
 
 per_community as (
     select
-        residents.community_code,
-        count(*) as residents,
-        count(*) filter (where population_type = '流动人口') as newcomers,
-        count(registered_people.person_key) filter (where population_type = '流动人口') as registered
-    from residents
-    left join registered_people using (person_key)
-    group by residents.community_code
+        counts.community_code,
+        counts.residents,
+        counts.newcomers,
+        coalesce(registered.registered, 0) as registered
+    from (
+        select community_code, sum(residents) as residents, sum(newcomers) as newcomers
+        from cells
+        group by community_code
+    ) as counts
+    left join (
+        select community_code, sum(newcomers) as registered
+        from newcomer_days
+        where first_day is not null
+        group by community_code
+    ) as registered using (community_code)
 ),
 
 final as (
@@ -45,10 +53,10 @@ final as (
         communities.community_name,
         communities.kind,
         communities.area,
-        coalesce(per_community.residents, 0) as residents,
-        coalesce(per_community.newcomers, 0) as newcomers,
+        cast(coalesce(per_community.residents, 0) as bigint) as residents,
+        cast(coalesce(per_community.newcomers, 0) as bigint) as newcomers,
         per_community.newcomers / nullif(per_community.residents, 0) as newcomer_share,
-        coalesce(per_community.registered, 0) as registered,
+        cast(coalesce(per_community.registered, 0) as bigint) as registered,
         per_community.registered / nullif(per_community.newcomers, 0) as registration_rate
     from communities
     left join per_community using (community_code)

@@ -17,9 +17,9 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
-residents as (
-    select * from hot_residents
-    where status = '在住' and cell_id is not null
+in_scope as (
+    select * from roll_cells
+    where cell_id is not null
         and community_code in (select community_code from communities)
 ),
 
@@ -28,9 +28,9 @@ residents as (
 cells as (
     select
         cell_id,
-        count(*) as residents,
-        count(*) filter (where population_type = '流动人口') as newcomers
-    from residents
+        cast(sum(residents) as bigint) as residents,
+        cast(sum(newcomers) as bigint) as newcomers
+    from in_scope
     group by cell_id
 ),
 

@@ -21,8 +21,14 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
-all_residents as materialized (
-    select * from hot_residents where status = '在住'
+cells as (
+    select * from roll_cells
+    where community_code in (select community_code from communities)
+),
+
+newcomer_days as (
+    select * from roll_units
+    where community_code in (select community_code from communities)
 ),
 
 registrations as (
@@ -30,7 +36,7 @@ registrations as (
 ),
 
 houses as (
-    select * from hot_houses
+    select * from roll_houses
     where community_code in (select community_code from communities)
 ),
 
@@ -40,24 +46,11 @@ campaign as (
 
 -- logic
 
-residents as (
-    select * from all_residents
-    where community_code in (select community_code from communities)
-),
-
-registered_people as (
-    select person_key from hot_first_registrations
-),
-
-first_registrations as (
-    select person_key, community_code from hot_first_registrations
-),
-
+-- registered people who are not among the living residents, by the community of their first scan's unit
 discovered as (
-    select person_key
-    from first_registrations
+    select coalesce(sum(discovered), 0) as discovered
+    from roll_discovered
     where community_code in (select community_code from communities)
-        and not exists (select 1 from all_residents where all_residents.person_key = first_registrations.person_key)
 ),
 
 scans as (
@@ -78,11 +71,10 @@ plan as (
 
 resident_counts as (
     select
-        count(*) as residents,
-        count(*) filter (where population_type = '流动人口') as newcomers,
-        count(registered_people.person_key) filter (where population_type = '流动人口') as registered
-    from residents
-    left join registered_people using (person_key)
+        cast(coalesce((select sum(residents) from cells), 0) as bigint) as residents,
+        cast(coalesce((select sum(newcomers) from cells), 0) as bigint) as newcomers,
+        cast(coalesce((select sum(newcomers) from newcomer_days where first_day is not null), 0) as bigint)
+            as registered
 ),
 
 scan_counts as (
@@ -98,15 +90,15 @@ scan_counts as (
 
 house_counts as (
     select
-        count(*) filter (where house_type = '出租') as rentals,
-        count(*) filter (where house_type = '出租' and archive_status in ('已建档', '已复核')) as rentals_archived
+        cast(coalesce(sum(rentals), 0) as bigint) as rentals,
+        cast(coalesce(sum(rentals_archived), 0) as bigint) as rentals_archived
     from houses
 ),
 
 counts as (
     select
         resident_counts.*,
-        (select count(*) from discovered) as discovered,
+        cast((select discovered from discovered) as bigint) as discovered,
         scan_counts.*,
         house_counts.*,
         (select plan_rate from plan) as plan_rate,

@@ -19,14 +19,11 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
-newcomers as (
-    select * from hot_residents
-    where status = '在住' and population_type = '流动人口'
-        and community_code in (select community_code from communities)
-),
-
-registrations as (
-    select * from hot_registrations
+newcomer_days as (
+    select first_day, sum(newcomers) as newcomers
+    from roll_units
+    where community_code in (select community_code from communities)
+    group by first_day
 ),
 
 campaign as (
@@ -35,21 +32,17 @@ campaign as (
 
 -- logic
 
-first_days as (
-    select person_key, first_day from hot_first_registrations
-),
-
 -- a registration before the start counts on the first day, one after today (clock set back) on today
 registered as (
-    select least(greatest(first_days.first_day, campaign."start"), params.today) as day
-    from newcomers
-    join first_days using (person_key)
+    select least(greatest(newcomer_days.first_day, campaign."start"), params.today) as day, newcomer_days.newcomers
+    from newcomer_days
     cross join campaign
     cross join params
+    where newcomer_days.first_day is not null
 ),
 
 daily as (
-    select day, count(*) as new_registered
+    select day, cast(sum(newcomers) as bigint) as new_registered
     from registered
     group by day
 ),
@@ -61,7 +54,7 @@ days as (
 ),
 
 totals as (
-    select count(*) as newcomers from newcomers
+    select cast(coalesce(sum(newcomers), 0) as bigint) as newcomers from newcomer_days
 ),
 
 final as (

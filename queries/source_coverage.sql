@@ -17,14 +17,18 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
-newcomers as (
-    select * from hot_residents
-    where status = '在住' and population_type = '流动人口'
-        and community_code in (select community_code from communities)
+cells as (
+    select * from roll_cells
+    where community_code in (select community_code from communities)
 ),
 
-source_records as (
-    select * from hot_source_records
+matched_per_community as (
+    select * from roll_sources
+    where community_code in (select community_code from communities)
+),
+
+source_names as (
+    select * from roll_source_names
 ),
 
 -- logic
@@ -36,19 +40,19 @@ known_sources as (
 sources as (
     select sort_order, source from known_sources
     union
-    select 99 as sort_order, source from source_records
+    select 99 as sort_order, source from source_names
     where source not in (select source from known_sources)
 ),
 
+-- a person lives in one community, so per-community counts of distinct people add up
 matched as (
-    select source_records.source, count(distinct newcomers.person_key) as newcomers_matched
-    from newcomers
-    join source_records using (person_key)
-    group by source_records.source
+    select source, cast(sum(newcomers_matched) as bigint) as newcomers_matched
+    from matched_per_community
+    group by source
 ),
 
 totals as (
-    select count(*) as newcomers from newcomers
+    select cast(coalesce(sum(newcomers), 0) as bigint) as newcomers from cells
 ),
 
 final as (

@@ -25,9 +25,8 @@ units as (
     where community_code in (select community_code from communities)
 ),
 
-newcomers as (
-    select * from hot_residents
-    where status = '在住' and population_type = '流动人口'
+newcomer_days as (
+    select * from roll_units
 ),
 
 registrations as (
@@ -40,18 +39,13 @@ campaign as (
 
 -- logic
 
-registered_people as (
-    select person_key from hot_first_registrations
-),
-
 per_unit as (
     select
-        newcomers.unit_id,
-        count(*) as newcomers,
-        count(registered_people.person_key) as registered
-    from newcomers
-    left join registered_people using (person_key)
-    group by newcomers.unit_id
+        unit_id,
+        cast(sum(newcomers) as bigint) as newcomers,
+        cast(coalesce(sum(newcomers) filter (where first_day is not null), 0) as bigint) as registered
+    from newcomer_days
+    group by unit_id
 ),
 
 recent_scans as (

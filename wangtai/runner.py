@@ -30,7 +30,9 @@ QUERIES_DIR = staging.QUERIES_DIR
 HOT_DIR = QUERIES_DIR / "hot"
 
 # Small staging views copied whole into memory on every new data version (a few thousand rows at most).
-SMALL = ("communities", "units", "boundaries", "campaign", "provinces", "manifest", "quarantined_rows")
+SMALL = ("communities", "units", "boundaries", "campaign", "provinces")
+# Append-only folders of small immutable files, read once each: raw table, then its staging SQL over it.
+APPEND_ONLY = {"manifest": "*", "quarantined_rows": "filename, _row, _reasons"}
 # person_key (64 hex digits of HMAC-SHA256) as a 128-bit number: a 16-byte join key instead of an 80-byte
 # string. Keys that are not hex (never written by ingest) fall back to a 64-bit hash.
 PK_MACRO = """
@@ -156,7 +158,16 @@ class Runner:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._version: str | None = None
-        self._hot_sql = {p.stem: p.read_text(encoding="utf-8") for p in sorted(HOT_DIR.glob("*.sql"))}
+        # the hot tables' SQL, comment lines dropped (their text may name a placeholder)
+        self._hot_sql = {
+            p.stem: "\n".join(
+                line
+                for line in p.read_text(encoding="utf-8").splitlines()
+                if not line.lstrip().startswith("--")
+            )
+            for p in sorted(HOT_DIR.glob("*.sql"))
+        }
+        self._views: dict[str, str] = {}  # staging view → SQL it was created with
         self._loaded: dict[str, object] = {}  # what each hot table holds: batch id(s) or reference version
         self.last_refresh: dict[str, float] = {}  # seconds per step of the last refresh (for the benchmark)
 
@@ -183,79 +194,128 @@ class Runner:
             if version == self._version:
                 return
             try:
-                staging.create_views(self._con, self.paths)
-                self._materialize(version)
+                files = staging.source_files(self.paths)
+                staging.create_views(self._con, self.paths, self._views)
+                self._materialize(version, files)
             except staging.StagingError as error:
                 raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
             except duckdb.Error as error:
                 self._loaded.clear()  # rebuild everything next time
+                self._views.clear()
                 detail = f"{type(error).__name__}: {error}"
                 raise QueryError("数据载入内存失败，请联系运维人员", detail) from error
             self._version = version
 
-    def _materialize(self, version: str) -> None:
-        """Bring the in-memory hot tables up to the warehouse, reloading only what changed: small tables
-        always; a snapshot only when its current batch changed; increment feeds by appending new batches;
-        person-level flags when registrations changed. One transaction: readers never see a half state."""
+    def _materialize(self, version: str, files: dict[str, tuple[Path, ...]]) -> None:
+        """Bring the in-memory hot tables up to the warehouse, reloading only what changed: reference tables
+        when reference data changed; manifest and quarantine files read once each (append-only folders); a
+        snapshot only when its current batch changed; increment feeds by appending new batches; person-level
+        flags when registrations changed. One transaction: readers never see a half state."""
         import time
 
         con, timings = self._con, {}
+        loaded = self._loaded
         reference = version.split("/")[-1]
-        files = staging.source_fingerprint(self.paths)
+        staging_sql = staging.staging_sql()
         con.execute("begin transaction")
         try:
             con.execute(PK_MACRO)
-            if self._loaded.get("reference") != reference:
-                self._loaded = {"reference": reference}  # units changed: scans' communities may have too
-            for name in SMALL:
-                key = files.get(name, files.get(f"ref_{name}"))
-                if name != "manifest" and self._loaded.get(name) == key and key is not None:
-                    continue  # same files as loaded (the manifest also depends on decisions: always)
+            if loaded.get("reference") != reference:
+                loaded.clear()  # units changed: scans' communities may have too
+                loaded["reference"] = reference
+                for name in SMALL:
+                    t0 = time.perf_counter()
+                    con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
+                    timings[name] = time.perf_counter() - t0
+            for source, columns in APPEND_ONLY.items():
                 t0 = time.perf_counter()
-                con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
-                self._loaded[name] = key
-                timings[name] = time.perf_counter() - t0
+                want, have = set(files.get(source, ())), loaded.get(source)
+                raw = f"hot_raw_{source}"
+                fresh = have is None or not have <= want
+                if fresh:
+                    empty = staging.file_relation([], source)
+                    con.execute(f"create or replace table {raw} as select {columns} from {empty}")
+                    have = set()
+                new = sorted(want - have)
+                if new:
+                    relation = staging.file_relation(new, source, filename=source == "quarantined_rows")
+                    con.execute(f"insert into {raw} by name select {columns} from {relation}")
+                loaded[source] = want
+                if new or fresh or source == "manifest":  # the manifest also depends on decisions
+                    sql = staging.render(staging_sql[f"stg_{source}"], {source: raw}).strip().rstrip(";")
+                    con.execute(f"create or replace table hot_{source} as {sql}")
+                    timings[source] = time.perf_counter() - t0
             batches: dict[str, list[str]] = {}
             current = con.execute("select feed, batch_id from hot_manifest where is_current").fetchall()
             for feed, batch_id in current:
                 batches.setdefault(feed, []).append(batch_id)
-            for feed in ("residents", "houses"):
-                want = tuple(sorted(batches.get(feed, [])))
-                if self._loaded.get(feed) != want:
-                    t0 = time.perf_counter()
-                    con.execute(f"create or replace table hot_{feed} as {self._hot_sql[f'hot_{feed}']}")
-                    self._loaded[feed] = want
-                    timings[feed] = time.perf_counter() - t0
-            for feed, derived in (("registrations", "first_registrations"), ("source_records", None)):
-                want = set(batches.get(feed, []))
-                have = self._loaded.get(feed)
-                if have is not None and have == want:
-                    continue
+
+            def build(table: str, sql: str | None = None) -> None:
                 t0 = time.perf_counter()
-                if have is None or not have <= want:  # first load, or a batch went away: reload
-                    sql = staging.render(
-                        self._hot_sql[f"hot_{feed}"],
-                        {"batch": staging.batch_relation(self.paths, feed, want)},
-                    )
-                    con.execute(f"create or replace table hot_{feed} as {sql}")
-                else:  # new increment batches: read only their files
-                    sql = staging.render(
-                        self._hot_sql[f"hot_{feed}"],
-                        {"batch": staging.batch_relation(self.paths, feed, want - have)},
-                    )
-                    con.execute(f"insert into hot_{feed} {sql}")
-                self._loaded[feed] = want
-                timings[feed] = time.perf_counter() - t0
-                if derived:
+                con.execute(f"create or replace table {table} as {sql or self._hot_sql[table]}")
+                timings[table] = time.perf_counter() - t0
+
+            residents = tuple(sorted(batches.get("residents", [])))
+            residents_changed = loaded.get("residents") != residents
+            if residents_changed:
+                for table in ("hot_residents", "hot_newcomers", "roll_cells"):
+                    build(table)
+                loaded["residents"] = residents
+            houses = tuple(sorted(batches.get("houses", [])))
+            if loaded.get("houses") != houses:
+                build("roll_houses")
+                loaded["houses"] = houses
+
+            for feed in ("registrations", "source_records"):
+                want, have = set(batches.get(feed, [])), loaded.get(feed)
+                changed = have is None or have != want
+                rebuilt = have is None or not have <= want  # first load, or a batch went away
+                if changed:
                     t0 = time.perf_counter()
-                    con.execute(f"create or replace table hot_{derived} as {self._hot_sql[f'hot_{derived}']}")
-                    timings[derived] = time.perf_counter() - t0
+                    read = want if rebuilt else want - have  # new increment batches: only their files
+                    rows = staging.render(
+                        self._hot_sql[f"hot_{feed}"],
+                        {"batch": staging.batch_relation(self.paths, feed, read)},
+                    )
+                    if rebuilt:
+                        con.execute(f"create or replace table hot_{feed} as {rows}")
+                    else:
+                        con.execute(f"insert into hot_{feed} {rows}")
+                    loaded[feed] = want
+                    timings[f"hot_{feed}"] = time.perf_counter() - t0
+                if feed == "registrations":
+                    if rebuilt or residents_changed:
+                        if rebuilt:
+                            build("hot_first_registrations")
+                        elif changed:
+                            self._update_first_registrations(rows, timings, rollups=False)
+                        build("roll_units")
+                        build("roll_discovered")
+                    elif changed:
+                        self._update_first_registrations(rows, timings, rollups=True)
+                elif changed or residents_changed:
+                    build("roll_sources")
+                    build("roll_source_names")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
-            self._loaded = {}
+            loaded.clear()
             raise
         self.last_refresh = timings
+
+    def _update_first_registrations(self, rows: str, timings: dict, rollups: bool) -> None:
+        """Person-level first registrations (and, with ``rollups``, the rollups built on them) brought up to
+        date with the new scans ``rows`` only."""
+        import time
+
+        t0 = time.perf_counter()
+        script = staging.render(self._hot_sql["update_first_registrations"], {"batch": f"({rows})"})
+        statements = [part.strip() for part in script.split(";") if part.strip()]
+        if not rollups:
+            statements = [st for st in statements if "roll_" not in st]
+        for statement in statements:
+            self._con.execute(statement)
+        timings["update_first_registrations"] = time.perf_counter() - t0
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)

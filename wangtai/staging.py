@@ -171,18 +171,36 @@ def render(sql: str, relations: dict[str, str]) -> str:
     return re.sub(r"\{\{\s*(\w+)\s*\}\}", substitute, sql)
 
 
-def create_views(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> list[str]:
-    """(Re)create every staging view on the connection from the files present now. Returns the view names."""
+def create_views(
+    con: duckdb.DuckDBPyConnection, paths: DataPaths, created: dict[str, str] | None = None
+) -> list[str]:
+    """(Re)create every staging view on the connection from the files present now. Returns the view names.
+
+    With ``created`` (view name → SQL last created, kept by the caller), a view whose SQL has not changed is
+    left alone: binding a view over many Parquet files reads every file's schema, which is not free."""
     relations = source_relations(paths)
     names = []
     for name, sql in staging_sql().items():
         body = render(sql, relations).strip().rstrip(";")
+        names.append(name)
+        if created is not None and created.get(name) == body:
+            continue
         try:
             con.execute(f"create or replace view {name} as\n{body}")
         except duckdb.Error as error:
             raise StagingError(f"无法建立数据视图 {name} (cannot create staging view): {error}") from error
-        names.append(name)
+        if created is not None:
+            created[name] = body
     return names
+
+
+def file_relation(files: Iterable[Path], source: str, filename: bool = False) -> str:
+    """read_parquet over the given files of a source (an empty relation when there are none)."""
+    files = list(files)
+    if not files:
+        return _empty_relation(source)
+    extra = ", filename = true" if filename else ""
+    return f"read_parquet({_file_list(files)}, union_by_name = true{extra})"
 
 
 def batch_relation(paths: DataPaths, feed: str, batch_ids: Iterable[str]) -> str:
@@ -195,6 +213,6 @@ def batch_relation(paths: DataPaths, feed: str, batch_ids: Iterable[str]) -> str
     return f"read_parquet({_file_list(files)}, union_by_name = true)"
 
 
-def source_fingerprint(paths: DataPaths) -> dict[str, tuple[str, ...]]:
-    """The files behind each source now (names only): equal tuples mean a source needs no reloading."""
-    return {source: tuple(str(path) for path in files) for source, files in _source_files(paths).items()}
+def source_files(paths: DataPaths) -> dict[str, tuple[Path, ...]]:
+    """The files behind each source now: equal tuples mean a source needs no reloading."""
+    return {source: tuple(files) for source, files in _source_files(paths).items()}

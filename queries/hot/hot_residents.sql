@@ -1,17 +1,13 @@
 -- table: hot_residents
--- returns: the current residents snapshot, slim, in memory: the columns the metric queries use, person_key as a
---          128-bit number (pk); reloaded only when the current residents batch changes
--- grain: one row per person in the current snapshot
+-- returns: the living (在住) residents of the current snapshot, slim, in memory: person_key as a 128-bit number,
+--          where they live and who manages them; reloaded only when the current residents batch changes
+-- grain: one row per living person in the current snapshot
 -- key: person_key
 select
     pk(person_key) as person_key,
-    status,
-    population_type,
+    population_type = '流动人口' as newcomer,
     community_code,
     unit_id,
-    cell_id,
-    gender,
-    birth_date,
-    home_region,
-    reason
+    cell_id
 from stg_residents
+where status = '在住'

@@ -62,7 +62,7 @@ def summary(times: list[float]) -> dict:
 _LANDED = [0]
 
 
-def land_batch(paths, rows: int = 50) -> float:
+def land_batch(paths, rows: int = 50, id_numbers: list[str] | None = None) -> float:
     """Write a small 一家亲 increment into the inbox (re-registrations of known people, new scan ids) and
     ingest it as the source system's file would be. Returns the ingest time in ms."""
     import pyarrow as pa
@@ -73,6 +73,9 @@ def land_batch(paths, rows: int = 50) -> float:
 
     archived = sorted((paths.archive / "registrations").glob("*.parquet"))
     sample = pq.read_table(archived[0], columns=["id_number", "unit_id", "channel", "site"]).slice(0, rows)
+    if id_numbers is not None:  # these people (e.g. not registered yet) instead of the file's first ones
+        sample = sample.take([i % sample.num_rows for i in range(len(id_numbers))])
+        sample = sample.set_column(0, "id_number", pa.array(id_numbers, pa.string()))
     _LANDED[0] += 1
     tag = f"{os.getpid()}{_LANDED[0]:04d}{time.time_ns() % 10**6:06d}"
     now = clock.now()

@@ -1,0 +1,11 @@
+-- table: roll_cells
+-- returns: living residents and newcomers per community and map cell (null cell: no position)
+-- grain: one row per community and cell
+-- key: community_code, cell_id
+select
+    community_code,
+    cell_id,
+    count(*) as residents,
+    count(*) filter (where newcomer) as newcomers
+from hot_residents
+group by all
