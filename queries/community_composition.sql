@@ -25,25 +25,32 @@ newcomers as (
     where community_code in (select community_code from communities)
 ),
 
-provinces as (
-    select * from hot_provinces
-),
-
 -- logic
 
-described as (
+-- one pass over the newcomers: a count per origin, per reason, per gender and per birth date
+grouped as (
     select
-        case
-            when newcomers.home_region like '3702%' then '本市（青岛）'
-            when newcomers.home_region like '37%' then '本省其他市'
-            else coalesce(provinces.province_name, '未知')
-        end as origin,
-        coalesce(newcomers.reason, '未填写') as reason,
-        date_sub('year', newcomers.birth_date, params.today) as age,
-        coalesce(newcomers.gender, '未知') as gender
-    from newcomers
+        grouping(origin) = 0 as by_origin,
+        grouping(reason) = 0 as by_reason,
+        grouping(gender) = 0 as by_gender,
+        grouping(birth_date) = 0 as by_birth_date,
+        origin,
+        reason,
+        gender,
+        birth_date,
+        count(*) as newcomers
+    from (
+        select origin, coalesce(reason, '未填写') as reason, coalesce(gender, '未知') as gender, birth_date
+        from newcomers
+    )
+    group by grouping sets ((origin), (reason), (gender), (birth_date))
+),
+
+described as (
+    select grouped.*, date_sub('year', grouped.birth_date, params.today) as age
+    from grouped
     cross join params
-    left join provinces on provinces.province_code = left(newcomers.home_region, 2)
+    where grouped.by_birth_date
 ),
 
 banded as (
@@ -69,17 +76,18 @@ banded as (
 ),
 
 long as (
-    select 1 as dimension_order, '来源地' as dimension, origin as category, 0 as category_order from banded
+    select 1 as dimension_order, '来源地' as dimension, origin as category, 0 as category_order, newcomers
+    from grouped where by_origin
     union all
-    select 2, '原因', reason, 0 from banded
+    select 2, '原因', reason, 0, newcomers from grouped where by_reason
     union all
-    select 3, '年龄段', age_band, age_order from banded
+    select 3, '年龄段', age_band, age_order, newcomers from banded
     union all
-    select 4, '性别', gender, 0 from banded
+    select 4, '性别', gender, 0, newcomers from grouped where by_gender
 ),
 
 counted as (
-    select dimension_order, dimension, category, category_order, count(*) as newcomers
+    select dimension_order, dimension, category, category_order, cast(sum(newcomers) as bigint) as newcomers
     from long
     group by all
 ),

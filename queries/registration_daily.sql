@@ -18,14 +18,14 @@ communities as (
 ),
 
 scans as (
-    select * from hot_registrations
+    select * from roll_scans
     where community_code in (select community_code from communities)
 ),
 
 -- logic
 
 final as (
-    select cast(scanned_at as date) as day, channel, count(*) as scans
+    select day, channel, cast(sum(scans) as bigint) as scans
     from scans
     group by all
 )

@@ -18,7 +18,7 @@ communities as (
 ),
 
 scans as (
-    select * from hot_registrations
+    select * from roll_scans
     where community_code in (select community_code from communities)
 ),
 
@@ -30,7 +30,7 @@ grid as (
 ),
 
 counted as (
-    select isodow(scanned_at) as weekday, hour(scanned_at) as hour, count(*) as scans
+    select weekday, hour, cast(sum(scans) as bigint) as scans
     from scans
     group by all
 ),

@@ -28,9 +28,8 @@ units as (
 ),
 
 newcomers as (
-    select * from stg_residents
-    where status = '在住' and population_type = '流动人口'
-        and unit_id in (select unit_id from units)
+    select * from hot_newcomers
+    where unit_id in (select unit_id from units)
 ),
 
 registered_people as (
@@ -46,7 +45,7 @@ residence as (
 unregistered as (
     select * from newcomers
     where not exists (
-        select 1 from registered_people where registered_people.person_key = pk(newcomers.person_key)
+        select 1 from registered_people where registered_people.person_key = newcomers.person_key
     )
 ),
 

@@ -17,6 +17,9 @@ CHECKED = [
     "registration_sites",
     "source_coverage",
     "data_freshness",
+    "registration_daily",
+    "registration_heatmap",
+    "community_composition",
     "unregistered_newcomers",
 ]
 

@@ -283,6 +283,15 @@ class Runner:
                         con.execute(f"insert into hot_{feed} {rows}")
                     loaded[feed] = want
                     timings[f"hot_{feed}"] = time.perf_counter() - t0
+                if feed == "registrations" and changed:
+                    t0 = time.perf_counter()
+                    if rebuilt:
+                        scans = staging.render(self._hot_sql["roll_scans"], {"scans": "hot_registrations"})
+                        con.execute(f"create or replace table roll_scans as {scans}")
+                    else:
+                        scans = staging.render(self._hot_sql["roll_scans"], {"scans": f"({rows})"})
+                        con.execute(f"insert into roll_scans {scans}")
+                    timings["roll_scans"] = time.perf_counter() - t0
                 if feed == "registrations":
                     if rebuilt or residents_changed:
                         if rebuilt:

@@ -1,7 +1,25 @@
 -- table: hot_newcomers
--- returns: the living newcomers (在住, 流动人口) with what the composition needs; reloaded with the snapshot
+-- returns: the living newcomers (在住, 流动人口) with what the composition and the door-to-door list need, the
+--          来源地 (origin) worked out once; reloaded with the residents snapshot
 -- grain: one row per living newcomer
 -- key: person_key
-select community_code, gender, birth_date, home_region, reason
+select
+    pk(stg_residents.person_key) as person_key,
+    stg_residents.community_code,
+    stg_residents.unit_id,
+    case
+        when stg_residents.home_region like '3702%' then '本市（青岛）'
+        when stg_residents.home_region like '37%' then '本省其他市'
+        else coalesce(hot_provinces.province_name, '未知')
+    end as origin,
+    stg_residents.reason,
+    stg_residents.gender,
+    stg_residents.birth_date,
+    stg_residents.name_masked,
+    stg_residents.id_masked,
+    stg_residents.phone_masked,
+    stg_residents.house_id,
+    stg_residents.arrival_date
 from stg_residents
-where status = '在住' and population_type = '流动人口'
+left join hot_provinces on hot_provinces.province_code = left(stg_residents.home_region, 2)
+where stg_residents.status = '在住' and stg_residents.population_type = '流动人口'
