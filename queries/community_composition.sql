@@ -27,30 +27,23 @@ newcomers as (
 
 -- logic
 
--- one pass over the newcomers: a count per origin, per reason, per gender and per birth date
-grouped as (
-    select
-        grouping(origin) = 0 as by_origin,
-        grouping(reason) = 0 as by_reason,
-        grouping(gender) = 0 as by_gender,
-        grouping(birth_date) = 0 as by_birth_date,
-        origin,
-        reason,
-        gender,
-        birth_date,
-        count(*) as newcomers
-    from (
-        select origin, coalesce(reason, '未填写') as reason, coalesce(gender, '未知') as gender, birth_date
-        from newcomers
-    )
-    group by grouping sets ((origin), (reason), (gender), (birth_date))
+-- a count per origin, per reason, per gender and per birth date (four small group-bys)
+by_origin as (
+    select origin, count(*) as newcomers from newcomers group by origin
+),
+
+by_reason as (
+    select coalesce(reason, '未填写') as reason, count(*) as newcomers from newcomers group by all
+),
+
+by_gender as (
+    select coalesce(gender, '未知') as gender, count(*) as newcomers from newcomers group by all
 ),
 
 described as (
-    select grouped.*, date_sub('year', grouped.birth_date, params.today) as age
-    from grouped
+    select by_birth_date.*, date_sub('year', by_birth_date.birth_date, params.today) as age
+    from (select birth_date, count(*) as newcomers from newcomers group by birth_date) as by_birth_date
     cross join params
-    where grouped.by_birth_date
 ),
 
 banded as (
@@ -77,13 +70,13 @@ banded as (
 
 long as (
     select 1 as dimension_order, '来源地' as dimension, origin as category, 0 as category_order, newcomers
-    from grouped where by_origin
+    from by_origin
     union all
-    select 2, '原因', reason, 0, newcomers from grouped where by_reason
+    select 2, '原因', reason, 0, newcomers from by_reason
     union all
     select 3, '年龄段', age_band, age_order, newcomers from banded
     union all
-    select 4, '性别', gender, 0, newcomers from grouped where by_gender
+    select 4, '性别', gender, 0, newcomers from by_gender
 ),
 
 counted as (
