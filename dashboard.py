@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from wangtai.ui import charts, data, maps
+from wangtai.ui import charts, data, live, maps
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -83,13 +83,17 @@ def share_panel() -> None:
     )
 
 
-def progress_panel() -> None:
-    st.subheader("一家亲登记进度 vs 计划")
+def progress_fetch() -> dict:
     progress = data.scoped("registration_progress", filters)
-    if charts.empty_note(progress, "登记进度"):
+    projection = {} if progress.empty else data.first_row(data.scoped("campaign_projection", filters))
+    return {"progress": progress, "projection": projection}
+
+
+def progress_panel(found: dict) -> None:
+    st.subheader("一家亲登记进度 vs 计划")
+    if charts.empty_note(found["progress"], "登记进度"):
         return
-    projection = data.first_row(data.scoped("campaign_projection", filters))
-    charts.show(charts.progress_vs_plan(progress, projection, height=440), key="progress")
+    charts.show(charts.progress_vs_plan(found["progress"], found["projection"], height=440), key="progress")
 
 
 def map_panel() -> None:
@@ -108,11 +112,18 @@ def map_panel() -> None:
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
 
 
-kpi_rows(data.first_row(data.scoped("overview", filters)))
+# Live parts (wangtai.ui.live): they re-query only when the data version (or the minute) changed.
+live.section(
+    "overview_kpis",
+    lambda: data.first_row(data.scoped("overview", filters)),
+    kpi_rows,
+    filters.params,
+    by_minute=True,
+)
 left, middle, right = st.columns([4, 4, 3], gap="medium")
 with left:
     share_panel()
 with middle:
-    progress_panel()
+    live.section("overview_progress", progress_fetch, progress_panel, filters.params, by_minute=True)
 with right:
     map_panel()

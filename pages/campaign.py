@@ -5,7 +5,7 @@ The behind-plan list and the masked door-to-door list download as Excel and CSV.
 
 import streamlit as st
 
-from wangtai.ui import charts, data, exports, tables
+from wangtai.ui import charts, data, exports, live, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -69,23 +69,20 @@ def projection_strip(p: dict) -> None:
     )
 
 
-def progress_section(p: dict) -> None:
+def progress_section(p: dict, progress) -> None:
     st.subheader("累计登记 vs 计划（虚线为按近14日速度的预测）")
-    progress = data.scoped("registration_progress", filters)
     if not charts.empty_note(progress, "登记进度"):
         charts.show(charts.progress_vs_plan(progress, p, height=400), key="progress")
 
 
-def activity_section() -> None:
+def activity_section(daily, sites, heat) -> None:
     daily_col, sites_col = st.columns([3, 2], gap="medium")
     with daily_col:
         st.subheader("每日扫码（按渠道）")
-        daily = data.scoped("registration_daily", filters)
         if not charts.empty_note(daily, "扫码数据"):
             charts.show(charts.stacked_daily(daily), key="daily")
     with sites_col:
         st.subheader("登记场所")
-        sites = data.scoped("registration_sites", filters)
         if not charts.empty_note(sites, "场所数据"):
             charts.show(
                 charts.column_bars(
@@ -94,14 +91,12 @@ def activity_section() -> None:
                 key="sites",
             )
     st.subheader("扫码时段（星期 × 小时）")
-    heat = data.scoped("registration_heatmap", filters)
     if not charts.empty_note(heat, "时段数据"):
         charts.show(charts.heatmap(heat, height=330), key="heat")
 
 
-def units_section() -> None:
+def units_section(units) -> None:
     st.subheader("落后计划的单位（缺口最大的在前）")
-    units = data.scoped("unit_progress", filters)
     if charts.empty_note(units, "单位数据"):
         return
     units = units.sort_values("gap", ascending=True)
@@ -109,10 +104,12 @@ def units_section() -> None:
     st.caption(f"{filters.label}：共 {len(units)} 个单位，其中 {len(behind)} 个落后于今日计划。")
     tables.show(units, tables.UNIT_COLUMNS, tables.UNIT_ORDER, height=380)
     exports.download_buttons(units, "落后单位", f"单位登记进度_{filters.label}", "units")
-    door_to_door(units)
 
 
 def door_to_door(units) -> None:
+    if units.empty:
+        return
+    units = units.sort_values("gap", ascending=True)
     st.subheader("入户名单：某单位未登记的新市民（已脱敏）")
     ids = list(units["unit_id"])
     labels = dict(
@@ -127,8 +124,24 @@ def door_to_door(units) -> None:
     exports.download_buttons(people, "入户名单", f"入户名单_{labels[unit]}", "door")
 
 
-projection = data.first_row(data.scoped("campaign_projection", filters))
-projection_strip(projection)
-progress_section(projection)
-activity_section()
-units_section()
+def fetch() -> dict:
+    return {
+        "projection": data.first_row(data.scoped("campaign_projection", filters)),
+        "progress": data.scoped("registration_progress", filters),
+        "daily": data.scoped("registration_daily", filters),
+        "sites": data.scoped("registration_sites", filters),
+        "heat": data.scoped("registration_heatmap", filters),
+        "units": data.scoped("unit_progress", filters),
+    }
+
+
+def live_part(found: dict) -> None:
+    projection_strip(found["projection"])
+    progress_section(found["projection"], found["progress"])
+    activity_section(found["daily"], found["sites"], found["heat"])
+    units_section(found["units"])
+
+
+# Everything above the door-to-door list is live (wangtai.ui.live): re-queried only when the data changed.
+live.section("campaign", fetch, live_part, filters.params, by_minute=True)
+door_to_door(data.scoped("unit_progress", filters))

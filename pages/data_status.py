@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from wangtai import clock
 from wangtai.contract import FEEDS
-from wangtai.ui import charts, data, tables
+from wangtai.live import stale_feeds
+from wangtai.ui import charts, data, live, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -29,9 +31,8 @@ def _status(status) -> str:
     return f"{STATUS_ICONS.get(str(status), '•')} {status}"
 
 
-def freshness_section() -> None:
+def freshness_section(fresh: pd.DataFrame) -> None:
     st.subheader("各数据源")
-    fresh = data.run("data_freshness")
     if charts.empty_note(fresh, "数据源信息"):
         return
     columns = st.columns(len(fresh))
@@ -48,11 +49,17 @@ def freshness_section() -> None:
         )
     shown = fresh.assign(status=fresh["status"].map(_status))
     tables.show(shown, tables.FRESHNESS_COLUMNS)
+    for feed in stale_feeds(fresh, clock.now()):
+        st.warning(
+            f"{feed['label']}：最近一个文件入库于 {fmt.moment(feed['last_ingested_at'])}，"
+            f"按约定应{feed['expected']}送来新文件——请检查源系统的导出。",
+            icon="⚠️",
+        )
+    st.caption(live.ingest_note())
 
 
-def held_section() -> None:
+def held_section(held: pd.DataFrame) -> None:
     st.subheader("待确认的快照")
-    held = data.run("held_snapshots")
     if held.empty:
         st.success("没有待确认的快照：各快照数据源使用的都是最新收到的文件。", icon="✅")
         with st.expander("什么是“待确认”的快照？"):
@@ -65,9 +72,19 @@ def held_section() -> None:
     tables.show(_feed_labels(held), tables.HELD_COLUMNS)
 
 
-def quarantine_section() -> None:
+def refused_files(reasons: pd.DataFrame, shown: int = 5) -> None:
+    """The latest whole files refused, spelled out (the table below is a canvas, this is plain text)."""
+    if reasons.empty or "scope" not in reasons:
+        return
+    files = reasons[reasons["scope"] == "整个文件"].head(shown)
+    for row in files.itertuples(index=False):
+        label = FEEDS[row.feed].label if row.feed in FEEDS else row.feed
+        when = fmt.moment(row.ingested_at)
+        st.error(f"**{row.file_name}**（{label}，{when}）被拒收：{row.reason}", icon="🚫")
+
+
+def quarantine_section(reasons: pd.DataFrame) -> None:
     st.subheader("隔离的行及原因")
-    reasons = data.run("quarantine_reasons")
     if reasons.empty:
         st.success("没有被隔离的行或文件。", icon="✅")
         return
@@ -76,12 +93,12 @@ def quarantine_section() -> None:
         f"共 {fmt.num(total)} 行（或整个文件）未入库，原样保存在 quarantine/ 目录，附中文原因。"
         "修正后重新放入收件箱即可。"
     )
+    refused_files(reasons)
     tables.show(_feed_labels(reasons), tables.QUARANTINE_COLUMNS, height=300)
 
 
-def coverage_section() -> None:
+def coverage_section(coverage: pd.DataFrame) -> None:
     st.subheader(f"部门共享数据覆盖（{filters.label}）")
-    coverage = data.scoped("source_coverage", filters)
     if not charts.empty_note(coverage, "部门数据"):
         charts.show(
             charts.column_bars(
@@ -91,10 +108,24 @@ def coverage_section() -> None:
         )
 
 
-freshness_section()
-held_section()
-left, right = st.columns([3, 2], gap="medium")
-with left:
-    quarantine_section()
-with right:
-    coverage_section()
+def fetch() -> dict:
+    return {
+        "fresh": data.run("data_freshness"),
+        "held": data.run("held_snapshots"),
+        "reasons": data.run("quarantine_reasons"),
+        "coverage": data.scoped("source_coverage", filters),
+    }
+
+
+def live_part(found: dict) -> None:
+    freshness_section(found["fresh"])
+    held_section(found["held"])
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        quarantine_section(found["reasons"])
+    with right:
+        coverage_section(found["coverage"])
+
+
+# The whole page is live (wangtai.ui.live): re-queried only when the data changed.
+live.section("data_status", fetch, live_part, filters.params, by_minute=True)

@@ -90,6 +90,29 @@ def cmd_query(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai import simulate
+
+    try:
+        simulate.run(
+            paths,
+            rate=args.rate,
+            interval=args.interval,
+            snapshot_every=args.snapshot_every,
+            bad_share=args.bad_share,
+            batches=args.batches,
+            seed=args.seed,
+            while_pid=args.while_pid,
+            report=lambda line: print(line, flush=True),
+        )
+    except simulate.SimulationError as error:
+        print(f"错误: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai import bench
     from wangtai.bench import harness
@@ -126,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--watch", action="store_true", help="持续监视收件箱")
     ingest.add_argument("--interval", type=float, default=1.0, help="监视间隔（秒）")
     ingest.set_defaults(handler=cmd_ingest)
+
+    sim = verbs.add_parser("simulate", help="演示：实时向收件箱写入一家亲扫码登记批次（合成数据）")
+    sim.add_argument("--rate", type=float, default=6.0, help="平均每分钟扫码次数（默认 6）")
+    sim.add_argument("--interval", type=float, default=60.0, help="每隔多少秒写一个批次文件（默认 60）")
+    sim.add_argument("--snapshot-every", type=int, default=60, help="每几个批次发一次实有人口快照（0=不发）")
+    sim.add_argument("--bad-share", type=float, default=0.01, help="故意写错的行比例（默认 1%%）")
+    sim.add_argument("--batches", type=int, default=0, help="写多少个批次后停止（0 = 一直写）")
+    sim.add_argument("--seed", type=int, default=None)
+    sim.add_argument("--while-pid", type=int, default=None, help="该进程结束时随之停止（make run 用）")
+    sim.set_defaults(handler=cmd_simulate)
 
     held = verbs.add_parser("held", help="列出待确认的快照，或接受其中一个")
     held.add_argument("--accept", metavar="BATCH_ID", help="接受该快照，使其成为当前快照")

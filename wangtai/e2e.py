@@ -25,8 +25,23 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# (file stem, URL path, the title the page shows once drawn)
+PAGES = (
+    ("overview", "", "总览"),
+    ("community_share", "community_share", "社区占比"),
+    ("density_map", "density_map", "密度地图"),
+    ("campaign", "campaign", "登记进度"),
+    ("data_status", "data_status", "数据状态"),
+)
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 SKELETON = '[data-testid="stSkeleton"]'
+
+
+def light_theme_env() -> dict[str, str]:
+    """The light theme's settings (.streamlit/light-theme.env) as environment variables for a server."""
+    lines = (REPO / ".streamlit" / "light-theme.env").read_text(encoding="utf-8").splitlines()
+    pairs = (line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return {key: value for key, value in pairs}
 
 
 def chromium_available() -> bool:
@@ -85,3 +100,33 @@ def wait_ready(page, content_selector: str | None = None, timeout_ms: int = 30_0
         page.wait_for_selector(content_selector, timeout=timeout_ms)
     page.wait_for_function(f"!document.querySelector('{SKELETON}')", timeout=timeout_ms)
     page.wait_for_selector(READY, timeout=timeout_ms)
+
+
+def wait_painted(page, timeout_ms: int = 60_000) -> None:
+    """After wait_ready: maps have a canvas and plotly charts an SVG, and WebGL had time to draw."""
+    if page.locator('[data-testid="stDeckGlJsonChart"]').count():
+        page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=timeout_ms)
+    if page.locator('[data-testid="stPlotlyChart"]').count():
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=timeout_ms)
+    page.wait_for_timeout(1500)
+
+
+def shoot_pages(
+    browser, url: str, out: Path, size: tuple[int, int], theme: str, query: str = ""
+) -> list[Path]:
+    """Screenshot every page at one viewport size; files are named <page>_<w>x<h>_<theme>.png."""
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = context.new_page()
+    saved = []
+    try:
+        for stem, path, title in PAGES:
+            page.goto(f"{url}/{path}{query}", wait_until="domcontentloaded")
+            wait_ready(page, f'h1:has-text("{title}")')
+            wait_painted(page)
+            file = out / f"{stem}_{width}x{height}_{theme}.png"
+            page.screenshot(path=str(file))
+            saved.append(file)
+    finally:
+        context.close()
+    return saved

@@ -2,8 +2,8 @@
 
 Public API (used by the CLI and the UI):
 
-- ``ingest_all(paths, now=None) -> list[FileResult]`` — reference data, then every inbox file;
-  one run at a time.
+- ``ingest_all(paths, now=None, wait=True) -> list[FileResult]`` — reference data, then every inbox file;
+  one run at a time (``wait=False``: None at once when another process is ingesting).
 - ``list_held(paths) -> DataFrame`` and ``accept_held(paths, batch_id, operator)`` — held snapshots.
 - ``watch(paths, interval=1.0, stop=None)`` — poll the inbox and ingest whenever files are waiting.
 """

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from wangtai import clock
 from wangtai.contract import FEEDS, Feed
@@ -435,10 +435,17 @@ def _ingest_file(run: _Run, feed: Feed, path: Path) -> FileResult | None:
         return result
 
 
-def ingest_all(paths: DataPaths, now: datetime | None = None) -> list[FileResult]:
-    """Ingest reference data, then every inbox file (feed by feed, oldest first). One run at a time."""
+def ingest_all(paths: DataPaths, now: datetime | None = None, wait: bool = True) -> list[FileResult] | None:
+    """Ingest reference data, then every inbox file (feed by feed, oldest first). One run at a time.
+
+    With ``wait=False`` return None at once when another run (in any process) holds the lock."""
     paths.ensure()
-    with lock(paths):
+    held = lock(paths, timeout=-1 if wait else 0)
+    try:
+        held.acquire()
+    except Timeout:
+        return None
+    try:
         reference = ingest_reference(paths)
         run = _Run(paths, reference, now)
         listing = {name: inbox_files(paths, name) for name in FEEDS}  # a snapshot of the inbox, taken once
@@ -449,6 +456,8 @@ def ingest_all(paths: DataPaths, now: datetime | None = None) -> list[FileResult
                 if result is not None:
                     results.append(result)
         return results
+    finally:
+        held.release()
 
 
 def has_inbox_files(paths: DataPaths) -> bool:

@@ -1,23 +1,22 @@
 """The one shared setup: the first line of every page (and of dashboard.py) calls ``setup``.
 
 It sets the page config, the theme CSS, the navigation links, the shared 片区/社区 filter (held in a plain
-session key, mirrored into ``?area=…&community=…``), the freshness badge and the 演示数据 badge.
+session key, mirrored into ``?area=…&community=…``), the 实时更新 switch, and the live status badges (data
+time, held snapshots, stale feeds, 演示数据); it starts the process's live ingest thread (wangtai.ui.live).
 Pages opened directly by URL run it too, so nothing placed here can be skipped (DESIGN.md).
 """
 
-import os
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from wangtai.ui import bootstrap, data
-from wangtai.ui import format as fmt
+from wangtai.ui import bootstrap, data, live
+from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.style import CSS
 
 APP_NAME = "智慧王台"
 FILTER_KEY = "wangtai_filter"
-VERSION_KEY = "wangtai_seen_version"
 ALL_AREAS = "全部片区"
 ALL_COMMUNITIES = "全街道（全部社区）"
 
@@ -58,11 +57,12 @@ def setup(title: str, icon: str) -> Filters | None:
     st.markdown(CSS, unsafe_allow_html=True)
     _navigation()
     paths = data.data_paths()
+    live.start_ingest()  # once per server process: new inbox files are ingested within seconds
     if not bootstrap.ensure_data(paths):
         st.stop()
     filters = _filter_sidebar(data.run("communities"))
+    live.pause_toggle()
     _header(title, icon, filters)
-    _live_refresh()
     return filters
 
 
@@ -150,27 +150,8 @@ def _filter_sidebar(communities: pd.DataFrame) -> Filters:
 def _header(title: str, icon: str, filters: Filters) -> None:
     left, right = st.columns([5, 4], vertical_alignment="center")
     left.title(f"{icon} {title} · {filters.label}")
-    with right.container(horizontal=True, horizontal_alignment="right", gap="small"):
-        freshness = data.run("data_freshness")
-        st.badge(freshness_text(freshness), icon="🕒", color="green")
-        held = _held_count(freshness)
-        if held:
-            st.badge(f"{held} 个快照待确认", icon="⏸️", color="orange")
-        if is_demo():
-            st.badge("演示数据（合成，非真实人员）", icon="🧪", color="violet")
-
-
-def freshness_text(freshness: pd.DataFrame) -> str:
-    if freshness.empty or "last_ingested_at" not in freshness:
-        return "数据更新于 —"
-    latest = pd.to_datetime(freshness["last_ingested_at"]).max()
-    return f"数据更新于 {fmt.moment(latest)}"
-
-
-def _held_count(freshness: pd.DataFrame) -> int:
-    if freshness.empty or "held_batches" not in freshness:
-        return 0
-    return int(pd.to_numeric(freshness["held_batches"], errors="coerce").fillna(0).sum())
+    with right:
+        live.status(demo=is_demo())  # 实时/已暂停, data time, held snapshots, stale feeds: a live fragment
 
 
 def is_demo() -> bool:
@@ -179,29 +160,3 @@ def is_demo() -> bool:
     if not campaign.empty and "demo" in campaign:
         return bool(campaign["demo"].iloc[0])
     return bootstrap.reference_says_demo(data.data_paths())
-
-
-# ---- live: rerun when the warehouse changes ---------------------------------------------------------
-
-
-def _refresh_seconds() -> int:
-    try:
-        return max(0, int(os.environ.get("WANGTAI_REFRESH_SECONDS", "30")))
-    except ValueError:
-        return 30
-
-
-def _live_refresh() -> None:
-    seconds = _refresh_seconds()
-    st.session_state[VERSION_KEY] = data.data_version()  # what this full run showed
-    if not seconds:
-        return
-
-    @st.fragment(run_every=seconds)
-    def _watch() -> None:
-        version = data.data_version()
-        if version != st.session_state.get(VERSION_KEY):
-            st.session_state[VERSION_KEY] = version
-            st.rerun(scope="app")
-
-    _watch()

@@ -1,0 +1,185 @@
+"""Live data: continuous ingest beside the dashboard, and when a feed counts as stale.
+
+- ``LiveIngest`` — a background thread that polls the inbox (every second by default) and ingests what is
+  waiting, under the cross-process ingest lock without waiting for it: when another server process or a
+  ``wangtai ingest --watch`` service is ingesting, this poll is skipped. Half-written files are never read
+  (hidden temporary names are ignored; a file still changing is left for the next poll) and a file that
+  fails is quarantined by ingest while the rest go on.
+- ``FEED_INTERVALS`` and ``stale_feeds`` — how often each feed is expected to deliver a file, and which
+  feeds have been silent for longer than that. (Kept here rather than in ``wangtai.contract``, which is
+  the data contract's own module; move them there if the contract ever states the intervals.)
+
+Environment: ``WANGTAI_LIVE_INGEST=0`` turns the dashboard's own ingest thread off (for deployments that
+run ``wangtai ingest --watch`` as a service); ``WANGTAI_INGEST_POLL`` sets the poll interval in seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import pandas as pd
+
+from wangtai.paths import DataPaths
+
+log = logging.getLogger("wangtai.live")
+
+LIVE_INGEST_ENV = "WANGTAI_LIVE_INGEST"
+POLL_ENV = "WANGTAI_INGEST_POLL"
+DEFAULT_POLL = 1.0
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A feed is expected to deliver a file at least every ``every``, counting only the active hours."""
+
+    every: timedelta
+    active_from: time = time(0, 0)
+    active_to: time = time(23, 59, 59)
+
+    def describe(self) -> str:
+        """约每 10 分钟（07:00–21:00） · 约每天 · 约每 8 天"""
+        minutes = int(self.every.total_seconds() // 60)
+        if minutes >= 2 * 24 * 60:
+            text = f"约每 {minutes // (24 * 60)} 天"
+        elif minutes >= 24 * 60:
+            text = "约每天"
+        elif minutes >= 60:
+            text = f"约每 {minutes // 60} 小时"
+        else:
+            text = f"约每 {minutes} 分钟"
+        if self.active_from != time(0, 0) or self.active_to != time(23, 59, 59):
+            text += f"（{self.active_from:%H:%M}–{self.active_to:%H:%M}）"
+        return text
+
+
+# The one place that says how often each feed should arrive. Registrations flow all day while the campaign
+# runs (scans are rare at night, so only 07:00–21:00 counts); snapshots and departments' exports are daily;
+# the rental-housing survey is weekly. A deployment with other rhythms changes this table.
+FEED_INTERVALS: dict[str, Expected] = {
+    "registrations": Expected(timedelta(minutes=10), time(7, 0), time(21, 0)),
+    "residents": Expected(timedelta(hours=26)),
+    "source_records": Expected(timedelta(hours=26)),
+    "houses": Expected(timedelta(days=8)),
+}
+
+
+def _active_seconds(start: datetime, end: datetime, expected: Expected) -> float:
+    """Seconds between start and end that fall within the feed's active hours of each day."""
+    if end <= start:
+        return 0.0
+    if expected.active_from == time(0, 0) and expected.active_to == time(23, 59, 59):
+        return (end - start).total_seconds()
+    total = 0.0
+    day = start.date()
+    while day <= end.date():
+        lo = max(start, datetime.combine(day, expected.active_from))
+        hi = min(end, datetime.combine(day, expected.active_to))
+        if hi > lo:
+            total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return total
+
+
+def is_stale(feed: str, last_arrival: datetime | None, now: datetime) -> bool:
+    """True when the feed has delivered nothing for longer than expected (active hours only).
+
+    A feed that never delivered anything is "no data", not stale."""
+    expected = FEED_INTERVALS.get(feed)
+    if expected is None or last_arrival is None or pd.isna(last_arrival):
+        return False
+    last = pd.Timestamp(last_arrival).to_pydatetime().replace(tzinfo=None)
+    return _active_seconds(last, now, expected) > expected.every.total_seconds()
+
+
+def stale_feeds(freshness: pd.DataFrame, now: datetime) -> list[dict]:
+    """Feeds of the ``data_freshness`` query that are stale: feed, label, last arrival, expected rhythm."""
+    if freshness.empty or "last_ingested_at" not in freshness:
+        return []
+    out = []
+    for row in freshness.to_dict("records"):
+        if is_stale(row["feed"], row.get("last_ingested_at"), now):
+            out.append(
+                {
+                    "feed": row["feed"],
+                    "label": row.get("feed_label") or row["feed"],
+                    "last_ingested_at": row["last_ingested_at"],
+                    "expected": FEED_INTERVALS[row["feed"]].describe(),
+                }
+            )
+    return out
+
+
+# ---- continuous ingest ---------------------------------------------------------------------------------
+
+
+def live_ingest_enabled() -> bool:
+    return os.environ.get(LIVE_INGEST_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def poll_seconds() -> float:
+    try:
+        return max(0.1, float(os.environ.get(POLL_ENV, DEFAULT_POLL)))
+    except ValueError:
+        return DEFAULT_POLL
+
+
+class LiveIngest:
+    """Poll the inbox in a daemon thread and ingest new files; never waits for another process's ingest."""
+
+    def __init__(self, paths: DataPaths, interval: float = DEFAULT_POLL):
+        self.paths = paths
+        self.interval = interval
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.runs = 0  # ingest runs that found something and held the lock
+        self.skipped = 0  # polls with files waiting while another process held the lock
+        self.last_error: str | None = None
+        self.recent: deque = deque(maxlen=50)  # FileResult of the latest files
+
+    def start(self) -> LiveIngest:
+        if self.thread is None or not self.thread.is_alive():
+            self.stop_event.clear()
+            self.thread = threading.Thread(target=self._loop, name="wangtai-live-ingest", daemon=True)
+            self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def poll_once(self) -> list | None:
+        """One poll: ingest when files are waiting; None when nothing was done (empty inbox or lock held)."""
+        from wangtai.ingest.core import has_inbox_files, ingest_all
+
+        if not has_inbox_files(self.paths):
+            return None
+        results = ingest_all(self.paths, wait=False)
+        if results is None:
+            self.skipped += 1
+            return None
+        self.runs += 1
+        self.recent.extend(results)
+        for result in results:
+            log.info(result.describe())
+        return results
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.poll_once()
+                self.last_error = None
+            except Exception as error:  # keep polling: e.g. a broken reference file an administrator fixes
+                if str(error) != self.last_error:
+                    log.exception("live ingest failed")
+                self.last_error = str(error)
+            self.stop_event.wait(self.interval)

@@ -1,0 +1,210 @@
+"""Live screens: parts of a page that update by themselves, without reloading, flicker or greying out.
+
+- ``start_ingest()`` — one background ingest thread per server process and data directory
+  (``wangtai.live.LiveIngest``), started by the shared setup; ``WANGTAI_LIVE_INGEST=0`` turns it off.
+- ``section(key, fetch, draw, params)`` — a fragment that ticks every few seconds
+  (``WANGTAI_REFRESH_SECONDS``, default 2; 0 = never). Each tick compares the cheap data version (and the
+  minute, for "today" figures) with what this session last drew: unchanged → it redraws the same values
+  from the session without running a query (Streamlit sends nothing new, so nothing moves on screen);
+  changed → ``fetch`` runs once and the new values are drawn in place. Filters, scroll position and open
+  tabs stay, because only the fragment reruns.
+- ``pause_toggle()`` — 实时更新 on/off in the sidebar, held in a plain session key and mirrored as
+  ``?live=0``; paused fragments do not tick at all.
+- ``status(...)`` — the ● 实时 / ⏸ 已暂停 badge, the data's time, held snapshots and stale feeds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from wangtai import clock
+from wangtai.live import LiveIngest, live_ingest_enabled, poll_seconds, stale_feeds
+from wangtai.paths import DataPaths
+from wangtai.ui import data
+from wangtai.ui import format as fmt
+
+REFRESH_ENV = "WANGTAI_REFRESH_SECONDS"
+DEFAULT_REFRESH = 2
+PAUSE_KEY = "wangtai_live_paused"
+STORE_KEY = "wangtai_live_drawn"
+VERSION_TTL = 0.25  # seconds: many sessions ticking together share one look at the warehouse
+
+_version_memo: dict[str, tuple[float, str]] = {}
+_version_lock = threading.Lock()
+
+
+# ---- the server side: one ingest thread per process -----------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _ingest_thread(root: str) -> LiveIngest:
+    return LiveIngest(DataPaths(Path(root)), poll_seconds()).start()
+
+
+def start_ingest() -> LiveIngest | None:
+    """Start (once per process) the thread that ingests new inbox files; None when turned off."""
+    if not live_ingest_enabled():
+        return None
+    worker = _ingest_thread(str(data.data_paths().root))
+    return worker.start() if not worker.alive else worker  # restart after a crash of the thread itself
+
+
+def ingest_note() -> str:
+    """One line for operators: is this server process ingesting new inbox files by itself?"""
+    if not live_ingest_enabled():
+        return "本看板进程不自动入库（WANGTAI_LIVE_INGEST=0），由 `wangtai ingest --watch` 服务入库。"
+    worker = start_ingest()
+    text = (
+        f"本看板进程每 {worker.interval:g} 秒检查一次收件箱，新文件自动入库"
+        "（多个进程时同一时刻只有一个在入库）。"
+    )
+    if worker.last_error:
+        text += f" 最近一次入库出错：{worker.last_error}"
+    return text
+
+
+# ---- what changed: the data version (memoized briefly across sessions) and the minute -------------------
+
+
+def version() -> str:
+    root = str(data.data_paths().root)
+    now = time.monotonic()
+    with _version_lock:
+        hit = _version_memo.get(root)
+        if hit and now - hit[0] < VERSION_TTL:
+            return hit[1]
+    current = data.data_version()
+    with _version_lock:
+        _version_memo[root] = (now, current)
+    return current
+
+
+def minute() -> str:
+    return f"{clock.now():%Y%m%d%H%M}"
+
+
+def refresh_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(REFRESH_ENV, DEFAULT_REFRESH)))
+    except ValueError:
+        return DEFAULT_REFRESH
+
+
+# ---- pause ----------------------------------------------------------------------------------------------
+
+
+def paused() -> bool:
+    if PAUSE_KEY not in st.session_state:
+        st.session_state[PAUSE_KEY] = st.query_params.get("live") == "0"
+    return bool(st.session_state[PAUSE_KEY])
+
+
+def ticking() -> float | None:
+    """The fragments' tick in seconds, or None when paused or turned off."""
+    seconds = refresh_seconds()
+    return None if paused() or not seconds else seconds
+
+
+def pause_toggle() -> None:
+    """实时更新 on/off in the sidebar; kept across pages in the session and in the URL as ?live=0."""
+    was_paused = paused()
+    with st.sidebar:
+        on = st.toggle("实时更新", value=not was_paused, help="关闭后画面不再自动刷新（例如开会讲解时）")
+    st.session_state[PAUSE_KEY] = not on
+    if not on and st.query_params.get("live") != "0":
+        st.query_params["live"] = "0"
+    elif on and "live" in st.query_params:
+        del st.query_params["live"]
+
+
+# ---- live sections --------------------------------------------------------------------------------------
+
+
+def _store() -> dict:
+    return st.session_state.setdefault(STORE_KEY, {})
+
+
+def section(
+    key: str,
+    fetch: Callable[[], Any],
+    draw: Callable[[Any], None],
+    params: dict | None = None,
+    by_minute: bool = False,
+) -> None:
+    """Draw ``draw(fetch())`` in a fragment that re-fetches only when the data (or the minute) changed."""
+    stamp_params = tuple(sorted((params or {}).items()))
+
+    @st.fragment(run_every=ticking())
+    def _live() -> None:
+        stamp = (version(), stamp_params, minute() if by_minute else None)
+        drawn = _store().get(key)
+        if drawn is None or drawn[0] != stamp:
+            drawn = (stamp, fetch())
+            _store()[key] = drawn
+        draw(drawn[1])
+
+    _live()
+
+
+# ---- the status badges ----------------------------------------------------------------------------------
+
+
+def freshness_text(freshness: pd.DataFrame) -> str:
+    if freshness.empty or "last_ingested_at" not in freshness:
+        return "数据更新于 —"
+    latest = pd.to_datetime(freshness["last_ingested_at"]).max()
+    return f"数据更新于 {fmt.moment(latest)}"
+
+
+def held_count(freshness: pd.DataFrame) -> int:
+    if freshness.empty or "held_batches" not in freshness:
+        return 0
+    return int(pd.to_numeric(freshness["held_batches"], errors="coerce").fillna(0).sum())
+
+
+def _ago(moment, now) -> str:
+    minutes = int((now - pd.Timestamp(moment).to_pydatetime()).total_seconds() // 60)
+    if minutes >= 48 * 60:
+        return f"{minutes // (24 * 60)} 天"
+    if minutes >= 120:
+        return f"{minutes // 60} 小时"
+    return f"{minutes} 分钟"
+
+
+def status(demo: bool = False) -> None:
+    """● 实时 / ⏸ 已暂停, the data's time, held snapshots and stale feeds — itself a live fragment."""
+
+    def fetch() -> dict:
+        freshness = data.run("data_freshness")
+        return {"freshness": freshness, "stale": stale_feeds(freshness, clock.now()), "now": clock.now()}
+
+    def draw(found: dict) -> None:
+        freshness = found["freshness"]
+        with st.container(horizontal=True, horizontal_alignment="right", gap="small", key="wt_live_status"):
+            if paused():
+                st.badge("已暂停", icon="⏸️", color="gray")
+            else:
+                st.badge("实时", icon="🟢", color="green")
+            st.badge(freshness_text(freshness), icon="🕒", color="blue")
+            held = held_count(freshness)
+            if held:
+                st.badge(f"{held} 个快照待确认", icon="⏸️", color="orange")
+            for feed in found["stale"]:
+                st.badge(
+                    f"{feed['label']} {_ago(feed['last_ingested_at'], found['now'])}无新文件"
+                    f"（应{feed['expected']}）",
+                    icon="⚠️",
+                    color="red",
+                )
+            if demo:
+                st.badge("演示数据（合成，非真实人员）", icon="🧪", color="violet")
+
+    section("status", fetch, draw, by_minute=True)
