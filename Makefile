@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run THEME=light` for a bright room: the light theme's settings override config.toml's dark one.
+THEME_ENV := $(if $(filter light,$(THEME)),env $$(grep -v '^\#' .streamlit/light-theme.env | xargs),)
 
 .PHONY: run test lint bench screenshots clean-data
 
@@ -14,7 +16,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/wangtai prepare
-	$(BIN)/streamlit run dashboard.py
+	$(THEME_ENV) $(BIN)/streamlit run dashboard.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .
