@@ -183,10 +183,35 @@ class _Recorder:
         return calls
 
 
-def _render(page: str) -> tuple[float, list[str]]:
+def _tokens(paths, pages: tuple[str, ...]) -> dict[str, str]:
+    """A logged-in session for each page, of a role that may open it (the login gate of wangtai.auth)."""
+    try:
+        from wangtai.auth import roles
+        from wangtai.auth.testing import session_token
+        from wangtai.ui.login import TOKEN_KEY  # noqa: F401  (the gate the token is for)
+    except ImportError:  # no login gate
+        return {}
+    candidates = [r for r in vars(roles).values() if isinstance(r, roles.Role)]
+    candidates.sort(key=lambda r: -len(r.allowed_pages(pages)))  # the role that sees most pages first
+    made: dict[str, str] = {}
+    tokens = {}
+    for page in pages:
+        role = next((r for r in candidates if r.may_open(page, pages)), None)
+        if role is not None:
+            if role.key not in made:
+                made[role.key] = session_token(paths, role.key)
+            tokens[page] = made[role.key]
+    return tokens
+
+
+def _render(page: str, token: str | None = None) -> tuple[float, list[str]]:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ENTRY), default_timeout=600)
+    if token:
+        from wangtai.ui.login import TOKEN_KEY
+
+        at.session_state[TOKEN_KEY] = token
     if page != "dashboard.py":
         at.switch_page(page)
     t0 = time.perf_counter()
@@ -235,13 +260,14 @@ def phase_serve(paths, args) -> dict:
         )
     recorder.take()
 
+    tokens = _tokens(paths, tuple(page for page, _, _ in PAGES))
     for page, label, _ in PAGES:
         out["land_ms"].append(round(land_batch(paths), 1))
-        after, problems = _render(page)
+        after, problems = _render(page, tokens.get(page))
         calls = recorder.take()
         warm = []
         for _ in range(max(3, args.page_repeats)):
-            elapsed, more = _render(page)
+            elapsed, more = _render(page, tokens.get(page))
             warm.append(elapsed)
             problems += more
         recorder.take()
