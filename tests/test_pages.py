@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from wangtai.auth.testing import session_token
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
 from wangtai.ui import exports
 from wangtai.ui import format as fmt
+from wangtai.ui.login import TOKEN_KEY
 from wangtai.ui.setup import FILTER_KEY, PAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,8 +81,17 @@ def a_community(demo_paths: DataPaths) -> dict:
     return {"code": row["community_code"], "name": row["community_name"], "area": row["area"]}
 
 
-def open_page(page: str, query: dict | None = None, session: dict | None = None) -> AppTest:
+def login_as(at: AppTest, page: str, role: str | None = None) -> None:
+    """Log the AppTest session in as a new user whose role may open ``page`` (wangtai.auth.testing)."""
+    role = role or ("管理员" if page == "pages/admin.py" else "领导")
+    at.session_state[TOKEN_KEY] = session_token(DataPaths.from_env(), role)
+
+
+def open_page(
+    page: str, query: dict | None = None, session: dict | None = None, role: str | None = None
+) -> AppTest:
     at = AppTest.from_file(ENTRY, default_timeout=30)
+    login_as(at, page, role)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     for key, value in (session or {}).items():

@@ -36,6 +36,9 @@ def cmd_prepare(args: argparse.Namespace, paths: DataPaths) -> int:
     else:
         ingest_all(paths)
         print(f"数据目录 {paths.root} 已有数据，已入库收件箱中的新文件。")
+    from wangtai.auth.cli import demo_accounts_after_prepare
+
+    demo_accounts_after_prepare(paths)  # the demo only: one account per role, passwords printed once
     return 0
 
 
@@ -57,7 +60,11 @@ def cmd_held(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai.ingest import accept_held, list_held
 
     if args.accept:
+        from wangtai.auth import audit
+        from wangtai.auth.cli import _actor
+
         accept_held(paths, args.accept, operator=args.operator)
+        audit.record(paths, "held_accepted", _actor(), batch_id=args.accept, operator=args.operator)
         print(f"已接受快照 {args.accept}，现为当前快照。")
         return 0
     held = list_held(paths)
@@ -164,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     held.add_argument("--accept", metavar="BATCH_ID", help="接受该快照，使其成为当前快照")
     held.add_argument("--operator", default="cli", help="操作人")
     held.set_defaults(handler=cmd_held)
+
+    from wangtai.auth.cli import add_parsers as add_auth_parsers
+
+    add_auth_parsers(verbs)  # user add/list/disable/enable/passwd/unlock, audit
 
     query = verbs.add_parser("query", help="运行一个命名查询")
     query.add_argument("name", nargs="?")

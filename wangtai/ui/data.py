@@ -46,7 +46,48 @@ def _cached(root: str, name: str, params: tuple, version: str) -> pd.DataFrame:
 
 
 def run(name: str, **params) -> pd.DataFrame:
-    """Run a named query (None parameters are left out = no filter). On failure: st.error, empty frame."""
+    """Run a named query (None parameters are left out = no filter) as the logged-in user.
+
+    Access is enforced here, on every call, whatever the page, the URL or the session asked for
+    (wangtai.auth.scope): no user → nothing; a role without person lists gets no list and no person
+    columns; a user restricted to some communities has the community/片区 parameters forced into their
+    scope (another community's code → nothing) and rows naming other communities removed."""
+    from wangtai.auth import scope as access
+    from wangtai.ui import login
+
+    principal = login.require()
+    if principal is None:
+        log.warning("query %s refused: nobody is logged in", name)
+        return pd.DataFrame()
+    try:
+        access.check_query(principal.role, name)
+        declared = _declared(name)
+        scope = _scope(principal)
+        params = access.force_params(scope, declared, {k: v for k, v in params.items() if v is not None})
+        frame = _run_unchecked(name, **params)
+        return access.strip_people(principal.role, access.filter_rows(scope, frame, params, declared))
+    except access.Refused as refused:
+        log.info("query %s refused for %s: %s", name, principal.username, refused)
+        return pd.DataFrame()
+
+
+def _declared(name: str) -> set[str]:
+    try:
+        return set(runner().spec(name).params)
+    except Exception:  # an unknown or broken query file: _run_unchecked shows the error
+        return set()
+
+
+def _scope(principal):
+    from wangtai.auth.scope import scope_for
+
+    if principal.role.all_communities:
+        return scope_for(principal.user, pd.DataFrame())
+    return scope_for(principal.user, _run_unchecked("communities"))
+
+
+def _run_unchecked(name: str, **params) -> pd.DataFrame:
+    """The cached query call, without access checks: only ``run`` calls it. On failure: st.error, empty."""
     bound = tuple(sorted((k, v) for k, v in params.items() if v is not None))
     try:
         return _cached(str(data_paths().root), name, bound, data_version())

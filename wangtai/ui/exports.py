@@ -37,16 +37,31 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def download_buttons(
-    frame: pd.DataFrame, sheet: str, stem: str, key: str, columns: dict | None = None
+    frame: pd.DataFrame,
+    sheet: str,
+    stem: str,
+    key: str,
+    columns: dict | None = None,
+    event: str = "export",
 ) -> None:
-    from wangtai.ui import tables
+    """Excel and CSV buttons for ``frame`` — only for roles that may export. The file is built when the
+    button is clicked, and that click writes the audit line (who, which list, which filter, how many rows)
+    before the file leaves the server."""
+    from wangtai.ui import login, tables
 
+    principal = login.current()
+    if principal is None:
+        return
+    if not (principal.role.admin if event == "audit_exported" else principal.role.exports):
+        return  # e.g. the wall screen: no export buttons at all
     table = _headers(frame, columns or {**tables.UNIT_COLUMNS, **tables.UNREGISTERED_COLUMNS})
     name = re.sub(r"[\\/:*?\"<>|\s]+", "_", f"{stem}_{clock.now():%Y%m%d}")
+    view = st.session_state.get(login.VIEW_KEY) or (None, None, None, None)
+    audit = {"what": sheet, "name": stem, "page": view[0], "filter": view[3]}
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "⬇️ 导出 Excel",
-        to_excel(table, sheet),
+        _audited(principal, event, table, "xlsx", audit, lambda: to_excel(table, sheet)),
         file_name=f"{name}.xlsx",
         key=f"{key}_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -54,9 +69,26 @@ def download_buttons(
     )
     right.download_button(
         "⬇️ 导出 CSV",
-        to_csv(table),
+        _audited(principal, event, table, "csv", audit, lambda: to_csv(table)),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",
         on_click="ignore",
     )
+
+
+def _audited(principal, event: str, table: pd.DataFrame, fmt: str, fields: dict, build):
+    """A deferred download: runs on the click, audits it, then builds the file. The audit line is written
+    (fsync'd) first: a file that cannot be recorded is not handed out."""
+    from wangtai.auth import audit
+    from wangtai.ui.data import data_paths
+
+    paths = data_paths()
+
+    def export() -> bytes:
+        audit.record(
+            paths, event, principal.username, principal.role.label, rows=len(table), format=fmt, **fields
+        )
+        return build()
+
+    return export

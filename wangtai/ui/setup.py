@@ -6,12 +6,15 @@ time, held snapshots, stale feeds, 演示数据); it starts the process's live i
 Pages opened directly by URL run it too, so nothing placed here can be skipped (DESIGN.md).
 """
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from wangtai.ui import bootstrap, data, live
+from wangtai.auth.scope import Scope, scope_for
+from wangtai.ui import bootstrap, data, live, login
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.style import CSS
 
@@ -27,7 +30,9 @@ PAGES = (
     ("pages/density_map.py", "密度地图", "🗺️"),
     ("pages/campaign.py", "登记进度", "📈"),
     ("pages/data_status.py", "数据状态", "🩺"),
+    ("pages/admin.py", "用户与审计", "🔐"),
 )
+REPO = Path(__file__).resolve().parent.parent.parent
 
 
 @dataclass(frozen=True)
@@ -55,24 +60,41 @@ def setup(title: str, icon: str) -> Filters | None:
         menu_items={"About": f"**{APP_NAME}** — 王台街道新市民工作实时大数据看板（离线运行）"},
     )
     st.markdown(CSS, unsafe_allow_html=True)
-    _navigation()
+    page = _calling_page()
+    principal = login.gate(page, PAGES)  # login, then the role may open this page — or st.stop()
+    _navigation(principal)
     paths = data.data_paths()
     live.start_ingest()  # once per server process: new inbox files are ingested within seconds
     if not bootstrap.ensure_data(paths):
         st.stop()
-    filters = _filter_sidebar(data.run("communities"))
+    communities = data.run("communities")  # already cut to the user's communities by the query layer
+    filters = _filter_sidebar(communities, scope_for(principal.user, communities))
+    login.page_view(page, filters.area, filters.community_code, filters.label)
     live.pause_toggle()
     _header(title, icon, filters)
     return filters
 
 
-def _navigation() -> None:
+def _calling_page() -> str:
+    """The page script that called ``setup`` (its path relative to the repository): the role check needs
+    to know which page runs, and a page cannot claim to be another."""
+    file = sys._getframe(2).f_globals.get("__file__", "")
+    try:
+        return Path(file).resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return str(file)
+
+
+def _navigation(principal: login.Principal) -> None:
+    allowed = principal.role.allowed_pages(tuple(p for p, _, _ in PAGES))
     with st.sidebar:
         st.markdown(f'<div class="wt-brand">{APP_NAME}</div>', unsafe_allow_html=True)
         st.markdown('<div class="wt-sub">王台街道 · 新市民工作大数据</div>', unsafe_allow_html=True)
         keep = _query_from_state()
         for page, label, icon in PAGES:
-            st.page_link(page, label=label, icon=icon, query_params=keep or None)
+            if page in allowed:  # only the pages this role may open
+                st.page_link(page, label=label, icon=icon, query_params=keep or None)
+        login.user_box(principal)
         st.divider()
 
 
@@ -101,23 +123,33 @@ def _mirror_to_url() -> None:
             del st.query_params[key]
 
 
-def _filter_sidebar(communities: pd.DataFrame) -> Filters:
+def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None) -> Filters:
+    """The 片区/社区 choice. A user restricted to some communities is offered only those (no 全部 option
+    unless they hold a whole 片区); the query layer enforces the same scope whatever the state says."""
     state = _state()
+    restricted = scope is not None and not scope.unrestricted
     if communities.empty or "community_code" not in communities:
+        if restricted:
+            st.sidebar.warning("您的账号还没有分配负责的社区或片区，请联系管理员。", icon="👤")
         return Filters()
     names = dict(zip(communities["community_code"], communities["community_name"], strict=False))
     area_of = dict(zip(communities["community_code"], communities["area"], strict=False))
     areas = sorted(a for a in communities["area"].dropna().unique())
-    if state["community"] not in names:  # unknown code from a link: ignore it
+    if state["community"] not in names:  # unknown code from a link (or outside the user's scope): ignore it
         state["community"] = None
     if state["area"] not in areas:
         state["area"] = None
     if state["community"] and state["area"] and area_of[state["community"]] != state["area"]:
         state["area"] = area_of[state["community"]]
+    if restricted:
+        _into_scope(state, scope, names, area_of)
+
+    def whole(area: str | None) -> bool:  # may this user see "every community" of ``area``?
+        return not restricted or area in scope.areas
 
     with st.sidebar:
         st.markdown("**筛选**（所有页面生效）")
-        area_options = [None, *areas]
+        area_options = [None, *areas] if not restricted else areas
         area = st.selectbox(
             "片区",
             area_options,
@@ -130,18 +162,33 @@ def _filter_sidebar(communities: pd.DataFrame) -> Filters:
                 state["community"] = None
         codes = [c for c in names if not state["area"] or area_of[c] == state["area"]]
         codes.sort(key=lambda c: names[c])
-        options = [None, *codes]
+        options = [None, *codes] if whole(state["area"]) else codes
         community = st.selectbox(
             "社区",
             options,
             index=options.index(state["community"]) if state["community"] in options else 0,
-            format_func=lambda c: names[c] if c else ALL_COMMUNITIES,
+            format_func=lambda c: names[c] if c else (ALL_COMMUNITIES if not restricted else "本片区全部"),
         )
         if community != state["community"]:
             state["community"] = community
     _mirror_to_url()
     code = state["community"]
     return Filters(area=state["area"], community_code=code, community_name=names.get(code) if code else None)
+
+
+def _into_scope(state: dict, scope: Scope, names: dict, area_of: dict) -> None:
+    """A restricted user's filter always names something inside their scope: a whole 片区 they hold, or
+    one of their communities."""
+    if state["community"] is None and state["area"] not in scope.areas:
+        if state["area"] is None:
+            state["area"], state["community"] = scope.default()
+        else:
+            inside = sorted((c for c in names if area_of[c] == state["area"]), key=lambda c: names[c])
+            state["community"] = inside[0] if inside else None
+    if state["community"] not in names:
+        state["community"] = None
+    if state["community"] and not state["area"]:
+        state["area"] = area_of[state["community"]]
 
 
 # ---- header: title, scope, freshness and demo badges ------------------------------------------------

@@ -1,0 +1,165 @@
+"""The audit log: append-only JSON lines under ``<data dir>/state/audit/audit.jsonl``, one event a line.
+
+Every line is written whole under a file lock, flushed and fsync'd before the action it records is
+reported done, and carries ``prev`` = the SHA-256 of the line before, so a line removed or changed later
+breaks the chain (``verify``). Nothing here ever rewrites or truncates the file. Events never carry a
+password or a session token.
+
+Fields: ``ts`` (local time, ISO 8601 with offset), ``event``, ``user``, ``role``, ``ok`` and, by event,
+``page``, ``filter``, ``what``, ``rows``, ``format``, ``batch_id``, ``target``, ``reason``, ``detail``.
+"""
+
+import hashlib
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock
+
+from wangtai.paths import DataPaths
+
+EVENTS = {
+    "login": "登录成功",
+    "login_failed": "登录失败",
+    "logout": "退出登录",
+    "session_expired": "会话过期",
+    "page_view": "查看页面",
+    "page_denied": "无权访问页面",
+    "export": "导出名单",
+    "held_accepted": "接受待确认快照",
+    "user_added": "新增用户",
+    "user_disabled": "停用用户",
+    "user_enabled": "启用用户",
+    "password_changed": "修改密码",
+    "user_unlocked": "解除锁定",
+    "audit_exported": "导出审计日志",
+}
+FORBIDDEN_KEYS = {"password", "token", "session_token", "password_hash"}
+COLUMNS = ["ts", "event", "event_label", "user", "role", "ok", "page", "filter", "what", "rows", "detail"]
+
+
+def audit_file(paths: DataPaths) -> Path:
+    return paths.state / "audit" / "audit.jsonl"
+
+
+def _lock(file: Path) -> FileLock:
+    return FileLock(str(file.with_name(".audit.lock")), timeout=30)
+
+
+def _last_hash(file: Path) -> str:
+    """SHA-256 of the last line (reads only the file's tail)."""
+    if not file.exists() or file.stat().st_size == 0:
+        return ""
+    with file.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        block = min(size, 65536)
+        handle.seek(size - block)
+        tail = handle.read().rstrip(b"\n")
+    last = tail.rsplit(b"\n", 1)[-1]
+    return hashlib.sha256(last).hexdigest()
+
+
+def record(
+    paths: DataPaths, event: str, user: str | None, role: str | None = None, ok: bool = True, **fields
+):
+    """Append one event; returns it. Raises on a write failure (an action must not pass unrecorded)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    leaked = FORBIDDEN_KEYS & set(fields)
+    if leaked:
+        raise ValueError(f"audit events never carry {sorted(leaked)}")
+    file = audit_file(paths)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(file.parent, 0o700)
+    entry = {
+        "ts": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+        "event": event,
+        "user": user,
+        "role": role,
+        "ok": ok,
+        **{k: v for k, v in fields.items() if v is not None},
+    }
+    with _lock(file):
+        entry["prev"] = _last_hash(file)
+        line = json.dumps(entry, ensure_ascii=False, default=str, sort_keys=False).encode("utf-8") + b"\n"
+        fd = os.open(file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return entry
+
+
+def read(paths: DataPaths) -> list[dict]:
+    file = audit_file(paths)
+    if not file.exists():
+        return []
+    with file.open("rb") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def verify(paths: DataPaths) -> tuple[bool, int]:
+    """(chain intact, number of the first broken line or 0)."""
+    file = audit_file(paths)
+    if not file.exists():
+        return True, 0
+    previous = ""
+    with file.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.rstrip(b"\n")
+            if not line:
+                continue
+            if json.loads(line).get("prev", "") != previous:
+                return False, number
+            previous = hashlib.sha256(line).hexdigest()
+    return True, 0
+
+
+def frame(
+    paths: DataPaths,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    events: list[str] | None = None,
+    user: str | None = None,
+) -> pd.DataFrame:
+    """The log as a table for people: newest first, with a Chinese event label."""
+    rows = read(paths)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    table["ts"] = pd.to_datetime(table["ts"], utc=True, format="ISO8601").dt.tz_convert(
+        datetime.now().astimezone().tzinfo
+    )
+    if since is not None:
+        table = table[table["ts"] >= pd.Timestamp(since).tz_localize(table["ts"].dt.tz)]
+    if until is not None:
+        table = table[table["ts"] < pd.Timestamp(until).tz_localize(table["ts"].dt.tz)]
+    if events:
+        table = table[table["event"].isin(events)]
+    if user:
+        table = table[table["user"] == user]
+    table = table.assign(event_label=table["event"].map(lambda e: EVENTS.get(e, e)))
+    detail_columns = [c for c in table.columns if c not in COLUMNS and c != "prev"]
+
+    def detail(row) -> str:
+        return "；".join(f"{c}={row[c]}" for c in detail_columns if _present(row[c]))
+
+    table["detail"] = table.apply(detail, axis=1) if detail_columns else ""
+    for column in COLUMNS:
+        if column not in table:
+            table[column] = None
+    table["ts"] = table["ts"].dt.tz_localize(None)
+    return table[COLUMNS].sort_values("ts", ascending=False).reset_index(drop=True)
+
+
+def _present(value) -> bool:
+    if value is None:
+        return False
+    try:
+        return not pd.isna(value)
+    except (TypeError, ValueError):
+        return True

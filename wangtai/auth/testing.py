@@ -1,0 +1,34 @@
+"""Logging in without the form, for tests, benchmarks and screenshots: a throwaway user of a role and a
+session token for it. AppTest: ``at.session_state[login.TOKEN_KEY] = token``; a browser: the cookie
+``wangtai_session`` (``browser_cookie``)."""
+
+import secrets
+
+from wangtai.auth.roles import role as role_of
+from wangtai.auth.store import UserStore
+from wangtai.paths import DataPaths
+
+
+def make_user(
+    paths: DataPaths, role: str, communities=(), areas=(), username: str | None = None
+) -> tuple[str, str]:
+    """A new user of ``role``; returns (username, password)."""
+    the_role = role_of(role)
+    username = username or f"t-{the_role.key}-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(12)
+    UserStore(paths).add(username, password, role, communities=communities, areas=areas)
+    return username, password
+
+
+def session_token(paths: DataPaths, role: str, communities=(), areas=()) -> str:
+    """A logged-in session of a new user of ``role``."""
+    username, password = make_user(paths, role, communities, areas)
+    result = UserStore(paths).login(username, password)
+    assert result.ok, result.message
+    return result.session_token
+
+
+def browser_cookie(token: str, url: str) -> dict:
+    from wangtai.ui.login import COOKIE
+
+    return {"name": COOKIE, "value": token, "url": url}
