@@ -14,8 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# `make run` also starts the live demo feed (wangtai simulate: a registration batch a minute) when the data
+# directory holds the synthetic demo; it stops with the dashboard. `make run SIMULATE=0` turns it off.
+SIMULATE ?= 1
+DEMO_TOML = $${WANGTAI_DATA_DIR:-data}/reference/campaign.toml
+
 run: $(STAMP)
 	$(BIN)/wangtai prepare
+	@if [ "$(SIMULATE)" != "0" ] && grep -qs '^demo = true' "$(DEMO_TOML)"; then \
+		$(BIN)/wangtai simulate --while-pid $$$$ & sim=$$!; \
+		trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+		echo "演示：实时扫码登记模拟已启动（每分钟一个批次；make run SIMULATE=0 可关闭）"; \
+	fi; \
 	$(THEME_ENV) $(BIN)/streamlit run dashboard.py
 
 test: $(STAMP)
