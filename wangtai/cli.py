@@ -126,7 +126,7 @@ def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
 
     command = [f"--scales {args.scales}"]
     if args.quick:
-        args.repeats, args.page_repeats, args.budget = 5, 2, 0.5
+        args.repeats, args.page_repeats, args.budget = 5, 2, 0.2
         command.append("--quick")
     if args.no_baseline:
         command.append("--no-baseline")
@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=20260315)
     bench.add_argument("--repeats", type=int, default=20, help="每个查询的热运行次数（至少）")
     bench.add_argument("--page-repeats", type=int, default=5, help="每个页面的热渲染次数")
-    bench.add_argument("--budget", type=float, default=1.5, help="每项重复测量的时间预算（秒）")
+    bench.add_argument("--budget", type=float, default=0.5, help="每项重复测量的时间预算（秒）")
     bench.add_argument("--quick", action="store_true", help="少量重复，快速试跑")
     bench.add_argument("--no-baseline", action="store_true", help="不跑 pandas 基线")
     bench.add_argument("--reuse", action="store_true", help="沿用已入库的基准数据（不测生成与入库）")

@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -306,7 +305,7 @@ def main(args) -> int:
     data_root = Path(args.data_root).resolve()
     data_root.mkdir(parents=True, exist_ok=True)
     scales = [int(s.replace("_", "")) for s in str(args.scales).split(",") if s.strip()]
-    command = "wangtai bench " + " ".join(shlex.quote(a) for a in args.argv if not a.startswith("/"))
+    command = "wangtai bench " + " ".join(args.argv)
     info = machine()
     sections = {}
     for scale in scales:
