@@ -16,6 +16,7 @@ import streamlit as st
 from wangtai.auth.scope import Scope, scope_for
 from wangtai.ui import bootstrap, data, live, login
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
+from wangtai.ui.screen import CSS as SCREEN_CSS
 from wangtai.ui.style import CSS
 
 APP_NAME = "智慧王台"
@@ -31,7 +32,9 @@ PAGES = (
     ("pages/campaign.py", "登记进度", "📈"),
     ("pages/data_status.py", "数据状态", "🩺"),
     ("pages/admin.py", "用户与审计", "🔐"),
+    ("pages/screen.py", "大屏模式", "🖥️"),  # full screen, rotating; ?screen=1 on any page opens it
 )
+SCREEN_PAGE = "pages/screen.py"
 REPO = Path(__file__).resolve().parent.parent.parent
 
 
@@ -50,16 +53,23 @@ class Filters:
         return self.community_name or self.area or "王台街道"
 
 
-def setup(title: str, icon: str) -> Filters | None:
-    """Set up the page; returns the shared filter, or stops the script when there is no data yet."""
+def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
+    """Set up the page; returns the shared filter, or stops the script when there is no data yet.
+
+    ``screen=True`` is the 大屏 flavour (pages/screen.py): no sidebar, header or toolbar, the page draws
+    its own header. ``?screen=1`` on any page switches to it."""
+    if not screen and st.query_params.get("screen") == "1":
+        st.switch_page(SCREEN_PAGE, query_params=st.query_params.to_dict())
     st.set_page_config(
         page_title=f"{title} · {APP_NAME}",
         page_icon=icon,
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="collapsed" if screen else "expanded",
         menu_items={"About": f"**{APP_NAME}** — 王台街道新市民工作实时大数据看板（离线运行）"},
     )
     st.markdown(CSS, unsafe_allow_html=True)
+    if screen:
+        st.markdown(SCREEN_CSS, unsafe_allow_html=True)
     page = _calling_page()
     principal = login.gate(page, PAGES)  # login, then the role may open this page — or st.stop()
     _navigation(principal)
@@ -70,6 +80,8 @@ def setup(title: str, icon: str) -> Filters | None:
     communities = data.run("communities")  # already cut to the user's communities by the query layer
     filters = _filter_sidebar(communities, scope_for(principal.user, communities))
     login.page_view(page, filters.area, filters.community_code, filters.label)
+    if screen:
+        return filters
     live.pause_toggle()
     _header(title, icon, filters)
     return filters
