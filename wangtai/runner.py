@@ -32,6 +32,17 @@ HOT_DIR = QUERIES_DIR / "hot"
 # Small staging views copied whole into memory on every new data version (a few thousand rows at most).
 SMALL = ("communities", "units", "boundaries", "campaign", "provinces")
 # Append-only folders of small immutable files, read once each: raw table, then its staging SQL over it.
+# Staging views the in-memory tables always read (reference data, decisions); the snapshot views when a
+# snapshot is reloaded; the rest (increment feeds, manifest, quarantine) only when a query reads them.
+HOT_SOURCES = (
+    "stg_decisions",
+    "stg_communities",
+    "stg_units",
+    "stg_boundaries",
+    "stg_campaign",
+    "stg_provinces",
+)
+SNAPSHOT_SOURCES = ("stg_manifest", "stg_residents", "stg_houses")
 APPEND_ONLY = {"manifest": "*", "quarantined_rows": "filename, _row, _reasons"}
 # person_key (64 hex digits of HMAC-SHA256) as a 128-bit number: a 16-byte join key instead of an 80-byte
 # string. Keys that are not hex (never written by ingest) fall back to a 64-bit hash.
@@ -168,6 +179,7 @@ class Runner:
             for p in sorted(HOT_DIR.glob("*.sql"))
         }
         self._views: dict[str, str] = {}  # staging view → SQL it was created with
+        self._views_current = False  # every staging view up to date with the data version
         self._loaded: dict[str, object] = {}  # what each hot table holds: batch id(s) or reference version
         self.last_refresh: dict[str, float] = {}  # seconds per step of the last refresh (for the benchmark)
 
@@ -195,8 +207,10 @@ class Runner:
                 return
             try:
                 files = staging.source_files(self.paths)
-                staging.create_views(self._con, self.paths, self._views)
+                # the views the in-memory tables are built from; the rest when a query asks for them
+                staging.create_views(self._con, self.paths, self._views, only=HOT_SOURCES)
                 self._materialize(version, files)
+                self._views_current = False
             except staging.StagingError as error:
                 raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
             except duckdb.Error as error:
@@ -257,11 +271,13 @@ class Runner:
 
             residents = tuple(sorted(batches.get("residents", [])))
             residents_changed = loaded.get("residents") != residents
+            houses = tuple(sorted(batches.get("houses", [])))
+            if residents_changed or loaded.get("houses") != houses:
+                staging.create_views(con, self.paths, self._views, only=SNAPSHOT_SOURCES)
             if residents_changed:
                 for table in ("hot_residents", "hot_newcomers", "roll_cells"):
                     build(table)
                 loaded["residents"] = residents
-            houses = tuple(sorted(batches.get("houses", [])))
             if loaded.get("houses") != houses:
                 build("roll_houses")
                 loaded["houses"] = houses
@@ -354,6 +370,13 @@ class Runner:
         spec = self.spec(name)
         bound = self.bind(name, params)
         self._refresh()
+        if "stg_" in spec.sql and not self._views_current:  # a query over the Parquet views themselves
+            with self._lock:
+                try:
+                    staging.create_views(self._con, self.paths, self._views)
+                except staging.StagingError as error:
+                    raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
+                self._views_current = True
         try:
             return self._cursor().execute(spec.sql, bound).df()
         except duckdb.Error as error:

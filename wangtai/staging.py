@@ -172,17 +172,25 @@ def render(sql: str, relations: dict[str, str]) -> str:
 
 
 def create_views(
-    con: duckdb.DuckDBPyConnection, paths: DataPaths, created: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    paths: DataPaths,
+    created: dict[str, str] | None = None,
+    only: Iterable[str] | None = None,
 ) -> list[str]:
     """(Re)create every staging view on the connection from the files present now. Returns the view names.
 
     With ``created`` (view name → SQL last created, kept by the caller), a view whose SQL has not changed is
-    left alone: binding a view over many Parquet files reads every file's schema, which is not free."""
+    left alone: binding a view over many Parquet files reads every file's schema, which is not free. With
+    ``only``, just those views are brought up to date (the others keep their earlier, still valid file
+    lists: warehouse files are immutable and never deleted)."""
     relations = source_relations(paths)
+    wanted = None if only is None else set(only)
     names = []
     for name, sql in staging_sql().items():
-        body = render(sql, relations).strip().rstrip(";")
         names.append(name)
+        if wanted is not None and name not in wanted and (created is None or name in created):
+            continue
+        body = render(sql, relations).strip().rstrip(";")
         if created is not None and created.get(name) == body:
             continue
         try:
