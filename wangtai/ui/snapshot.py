@@ -39,7 +39,7 @@ def figure(spec: dict) -> go.Figure:
         font=dict(family=FONT, color=TEXT, size=16),
         margin=dict(l=40, r=40, t=30, b=30),
         showlegend=True,
-        legend=dict(orientation="h", x=0, y=0.015, yanchor="bottom", font=dict(size=15), bgcolor=BG),
+        legend=dict(orientation="h", x=0, y=0.0, yanchor="bottom", font=dict(size=15), bgcolor=BG),
         separators=".,",
     )
     _header(fig, spec)
@@ -57,7 +57,7 @@ def figure(spec: dict) -> go.Figure:
     width = (1 - gap * (count - 1)) / count
     for index, panel in enumerate(panels, start=1):
         x0 = (index - 1) * (width + gap)
-        _copy_chart(fig, panel, index, (x0 + 0.035, x0 + width), (0.09, top - 0.02))
+        _copy_chart(fig, panel, index, (x0 + 0.035, x0 + width), (0.13, top - 0.02))
     if has_map:
         x0 = len(panels) * (width + gap)
         _map(fig, spec, len(panels) + 1, (x0, x0 + width), (0.02, top - 0.01))
@@ -167,7 +167,7 @@ def _copy_chart(fig: go.Figure, source: go.Figure, index: int, x_domain, y_domai
     x_key, x_ref = _axis_name(index, "x")
     y_key, y_ref = _axis_name(index, "y")
     for trace in source.data:
-        fig.add_trace(trace.update(xaxis=x_ref, yaxis=y_ref))
+        fig.add_trace(trace.update(xaxis=x_ref, yaxis=y_ref, showlegend=bool(trace.name)))
     x_axis = source.layout.xaxis.to_plotly_json()
     y_axis = source.layout.yaxis.to_plotly_json()
     grid = dict(gridcolor=LINE, zerolinecolor=LINE, linecolor=LINE, tickfont=dict(size=15))

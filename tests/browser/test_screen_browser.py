@@ -1,0 +1,100 @@
+"""The 大屏 in a real browser: the screen link fills 1366×768, 1920×1080 and 3840×2160 without chrome,
+cut-off or overlap and without the internet; its figures are the query's; it rotates by itself and pauses
+on Space and on a click. Screenshots go to artifacts/browser/screen_<w>x<h>.png."""
+
+from urllib.parse import urlparse
+
+import pytest
+
+from wangtai import e2e
+from wangtai.paths import DataPaths
+from wangtai.runner import Runner
+
+SIZES = [(1366, 768), (1920, 1080), (3840, 2160)]
+LOCAL = {"localhost", "127.0.0.1", "::1", "[::1]"}
+SCREEN = ".st-key-wt_screen h1"
+BOXES = {
+    "metric": '.st-key-wt_screen [data-testid="stMetric"]',
+    "chart": '.st-key-wt_screen [data-testid="stPlotlyChart"]',
+    "map": '.st-key-wt_screen [data-testid="stDeckGlJsonChart"]',
+    "controls": ".st-key-wt_screen_controls",
+}
+
+
+def _open(browser, url: str, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(r.url).hostname not in LOCAL
+            and outside.append(r.url)
+        ),
+    )
+    page.goto(url)
+    e2e.wait_ready(page, SCREEN)
+    e2e.wait_painted(page)
+    return page, outside
+
+
+def _boxes(page) -> list[tuple[str, dict]]:
+    found = []
+    for kind, selector in BOXES.items():
+        for handle in page.locator(selector).all():
+            box = handle.bounding_box()
+            if box and box["width"] > 0:
+                found.append((kind, box))
+    return found
+
+
+def _overlap(a: dict, b: dict) -> float:
+    dx = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    dy = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(0.0, dx) * max(0.0, dy)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_screen_link_fills_the_screen_without_cut_off_or_internet(
+    browser, server_url, browser_data: DataPaths, artifacts, width, height
+):
+    page, outside = _open(browser, f"{server_url}/?screen=1&every=0", width, height)
+    page.screenshot(path=str(artifacts / f"screen_{width}x{height}.png"))
+    for chrome in (
+        '[data-testid="stSidebar"]',
+        'header[data-testid="stHeader"]',
+        '[data-testid="stToolbar"]',
+    ):
+        assert not page.locator(chrome).first.is_visible(), f"{chrome} is visible"
+    assert page.locator('[data-testid="stException"]').count() == 0
+    boxes = _boxes(page)
+    assert {kind for kind, _ in boxes} == set(BOXES)
+    for kind, box in boxes:  # everything inside the viewport
+        assert box["x"] >= -1 and box["y"] >= -1, (kind, box)
+        assert box["x"] + box["width"] <= width + 1 and box["y"] + box["height"] <= height + 1, (kind, box)
+    for i, (kind_a, a) in enumerate(boxes):  # and nothing on top of anything else
+        for kind_b, b in boxes[i + 1 :]:
+            assert _overlap(a, b) < 4, f"{kind_a} overlaps {kind_b}: {a} {b}"
+    expected = Runner(browser_data).run("overview", {}).iloc[0]
+    newcomers = page.locator('[data-testid="stMetric"]').filter(has_text="新市民").first
+    assert f"{int(expected['newcomers']):,}" in newcomers.inner_text()
+    assert "数据更新于" in page.inner_text(".st-key-wt_screen")
+    assert not outside, f"requests left the machine: {outside}"
+    page.close()
+
+
+def test_screen_rotates_by_itself_and_pauses_on_space_and_click(browser, server_url):
+    page, outside = _open(browser, f"{server_url}/screen?views=overview,map&every=5", 1920, 1080)
+    view = page.locator(".wt-view b")
+    first = view.inner_text()
+    assert first in ("总览", "密度地图")
+    page.wait_for_function(f"document.querySelector('.wt-view b')?.innerText !== '{first}'", timeout=20_000)
+    page.keyboard.press("Space")
+    page.wait_for_function("document.body.innerText.includes('已暂停')", timeout=15_000)
+    shown = view.inner_text()
+    page.wait_for_timeout(7_000)
+    assert view.inner_text() == shown, "a paused screen moved"
+    page.locator(".wt-clock").click()  # a click on the picture resumes (and pauses) too
+    page.wait_for_function("!document.body.innerText.includes('已暂停')", timeout=15_000)
+    assert not outside
+    page.close()
