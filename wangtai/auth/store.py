@@ -127,7 +127,9 @@ create table if not exists attempts (
 
 
 def auth_dir(paths: DataPaths) -> Path:
-    return paths.state / "auth"
+    """``<data dir>/state/auth``, or ``WANGTAI_AUTH_DIR`` (users shared by several data directories)."""
+    explicit = os.environ.get("WANGTAI_AUTH_DIR")
+    return Path(explicit) if explicit else paths.state / "auth"
 
 
 class UserStore:

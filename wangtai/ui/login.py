@@ -82,6 +82,12 @@ def current() -> Principal | None:
     return principal if isinstance(principal, Principal) else None
 
 
+def may_export() -> bool:
+    """May the current user download files (lists, snapshots)? Not the wall screen, not nobody."""
+    principal = current()
+    return principal is not None and principal.role.exports
+
+
 def require() -> Principal | None:
     """For the query layer: the principal, re-checked against the store at most every minute, without
     counting as activity. A session that ended meanwhile (idle, revoked) reruns the app into the login."""

@@ -249,24 +249,27 @@ def _footer(slide: Slide, filters, state: dict, config: Config, count: int, spec
             args=(state, count, 1),
         )
         name = f"大屏_{slide.title}_{filters.label}_{clock.now():%Y%m%d_%H%M}"
-        st.download_button(
-            "截图 PNG",
-            data=lambda: snapshot.png(spec),
-            file_name=f"{name}.png",
-            mime="image/png",
-            icon="📷",
-            key="wt_screen_png",
-            on_click="ignore",
-        )
-        st.download_button(
-            "会议纪要 PDF",
-            data=lambda: snapshot.pdf(spec),
-            file_name=f"{name}.pdf",
-            mime="application/pdf",
-            icon="📄",
-            key="wt_screen_pdf",
-            on_click="ignore",
-        )
+        from wangtai.ui.login import may_export
+
+        if may_export():  # not for the wall-screen role (wangtai.auth.roles): no exports at all
+            st.download_button(
+                "截图 PNG",
+                data=lambda: snapshot.png(spec),
+                file_name=f"{name}.png",
+                mime="image/png",
+                icon="📷",
+                key="wt_screen_png",
+                on_click="ignore",
+            )
+            st.download_button(
+                "会议纪要 PDF",
+                data=lambda: snapshot.pdf(spec),
+                file_name=f"{name}.pdf",
+                mime="application/pdf",
+                icon="📄",
+                key="wt_screen_pdf",
+                on_click="ignore",
+            )
         st.page_link("dashboard.py", label="退出大屏", icon="↩️", query_params=link_params(filters) or None)
         st.markdown(
             '<span class="wt-keys">空格 暂停/继续 · ←/→ 切换 · 点击画面暂停 · F 全屏</span>',

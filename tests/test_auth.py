@@ -1,0 +1,423 @@
+"""Access (wangtai.auth, wangtai.ui.login): the user store, sessions, lockout, the audit log, roles and
+community scope — through the store itself, the CLI and AppTest on the demo warehouse."""
+
+import ast
+import io
+import json
+import shutil
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from wangtai.auth import audit
+from wangtai.auth import store as store_module
+from wangtai.auth.roles import ROLES, role
+from wangtai.auth.scope import Refused, force_params, scope_for
+from wangtai.auth.store import AuthError, UserStore
+from wangtai.auth.testing import make_user, session_token
+from wangtai.paths import DataPaths
+from wangtai.runner import Runner
+from wangtai.ui.login import TOKEN_KEY
+from wangtai.ui.setup import FILTER_KEY, PAGES
+
+REPO = Path(__file__).resolve().parent.parent
+ENTRY = str(REPO / "dashboard.py")
+A = "370211100001"  # 台东路社区 (alone in 驻地片区)
+B = "370211100200"  # 王台东村
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1_800_000_000.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture
+def paths(tmp_path) -> DataPaths:
+    return DataPaths(tmp_path / "data")
+
+
+# ---- the user store --------------------------------------------------------------------------------
+
+
+def test_passwords_are_argon2id_hashes_never_clear(paths):
+    store = UserStore(paths)
+    store.add("wang", "correct horse battery", "领导")
+    raw = (store.file).read_bytes()
+    assert b"correct horse battery" not in raw
+    assert b"$argon2id$" in raw
+    assert oct(store.file.stat().st_mode)[-3:] == "600"
+    assert store.login("WANG", "correct horse battery").ok  # names are case-insensitive
+    assert not store.login("wang", "wrong password!").ok
+
+
+def test_roles_and_scopes_are_checked_on_add(paths):
+    store = UserStore(paths)
+    with pytest.raises(AuthError):
+        store.add("li", "12345678", "工作人员")  # staff need communities or 片区
+    with pytest.raises(AuthError):
+        store.add("li", "short", "领导")
+    with pytest.raises(ValueError):
+        store.add("li", "12345678", "boss")
+    user = store.add("li", "12345678", "staff", communities=[A])
+    assert user.role is ROLES["staff"] and user.communities == (A,)
+    with pytest.raises(AuthError):
+        store.add("LI", "12345678", "领导")  # exists
+
+
+def test_sessions_expire_when_idle_but_not_for_the_wall_screen(paths):
+    clock = Clock()
+    store = UserStore(paths, now=clock, idle=30 * 60)
+    store.add("staff1", "password-1", "工作人员", communities=[A])
+    store.add("wall", "password-2", "大屏")
+    staff = store.login("staff1", "password-1").session_token
+    wall = store.login("wall", "password-2").session_token
+    clock.t += 20 * 60
+    assert store.session(staff)[0] is not None  # activity: still 20 min to go
+    clock.t += 29 * 60
+    assert store.session(staff)[0] is not None
+    assert store.session(staff, touch=False)[0] is not None
+    clock.t += 31 * 60
+    assert store.session(staff) == (None, "idle")
+    clock.t += 90 * 86400
+    session, why = store.session(wall)
+    assert session is not None and session.user.role.key == "screen", why
+
+
+def test_logout_disable_and_new_password_revoke_sessions(paths):
+    store = UserStore(paths)
+    store.add("zhao", "password-1", "领导")
+    first, second = (store.login("zhao", "password-1").session_token for _ in range(2))
+    store.logout(first)
+    assert store.session(first) == (None, "revoked")
+    assert store.session(second)[0] is not None
+    store.set_password("zhao", "password-2")
+    assert store.session(second)[0] is None
+    third = store.login("zhao", "password-2").session_token
+    store.set_disabled("zhao", True)
+    assert store.session(third)[0] is None
+    assert not store.login("zhao", "password-2").ok
+    store.set_disabled("zhao", False)
+    assert store.login("zhao", "password-2").ok
+    assert store.session("made-up-token") == (None, "unknown")
+
+
+def test_repeated_wrong_passwords_slow_down_then_lock(paths):
+    clock = Clock()
+    store = UserStore(paths, now=clock)
+    store.add("qian", "the-password", "领导")
+    assert store.login("qian", "bad-1").wait_seconds == 0
+    assert store.login("qian", "bad-2").wait_seconds == 0
+    third = store.login("qian", "bad-3")
+    assert third.wait_seconds > 0 and not third.locked
+    refused = store.login("qian", "the-password")  # even the right password waits
+    assert not refused.ok and "请" in refused.message
+    for _ in range(store_module.LOCK_AFTER):
+        clock.t += 3600
+        result = store.login("qian", "bad")
+    assert result.locked
+    assert not store.login("qian", "the-password").ok
+    clock.t += store_module.LOCK_SECONDS + 1
+    assert store.login("qian", "the-password").ok
+    # an unknown name gets the same answer as a wrong password
+    assert store.login("nobody", "x").message == "用户名或密码不正确。"
+
+
+# ---- the audit log ---------------------------------------------------------------------------------
+
+
+def test_the_audit_log_is_append_only_and_chained(paths):
+    for n in range(3):
+        audit.record(paths, "export", "u", "工作人员", what="入户名单", rows=n, filter="社区 台东路社区")
+    assert audit.verify(paths) == (True, 0)
+    lines = audit.audit_file(paths).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["rows"] == 2
+    tampered = [*lines[:1], *lines[2:]]  # a line removed
+    audit.audit_file(paths).write_text("\n".join(tampered) + "\n", encoding="utf-8")
+    assert audit.verify(paths) == (False, 2)
+    with pytest.raises(ValueError):
+        audit.record(paths, "login", "u", password="secret")
+    with pytest.raises(ValueError):
+        audit.record(paths, "made_up_event", "u")
+
+
+def test_who_exported_which_list_yesterday(paths):
+    audit.record(
+        paths, "export", "li", "工作人员", what="入户名单", rows=12, filter="社区 台东路社区（370211100001）"
+    )
+    audit.record(paths, "page_view", "li", "工作人员", page="pages/campaign.py", filter="片区 驻地片区")
+    table = audit.frame(paths, events=["export"])
+    assert table[["user", "what", "rows", "filter"]].iloc[0].tolist() == [
+        "li",
+        "入户名单",
+        12,
+        "社区 台东路社区（370211100001）",
+    ]
+    assert audit.frame(paths, since=pd.Timestamp.now() + pd.Timedelta(days=1)).empty
+
+
+# ---- the CLI ---------------------------------------------------------------------------------------
+
+
+def run_cli(args: list[str], stdin: str = "", monkeypatch=None) -> tuple[int, str]:
+    from wangtai.cli import main
+
+    if monkeypatch is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(args)
+    return code, out.getvalue()
+
+
+def test_cli_user_add_list_disable_passwd_and_audit(paths, monkeypatch):
+    root = ["--data-dir", str(paths.root)]
+    code, _ = run_cli(
+        [*root, "user", "add", "sun", "--role", "工作人员", "--community", A, "--password-stdin"],
+        "pass-word-1\n",
+        monkeypatch,
+    )
+    assert code == 0
+    assert UserStore(paths).login("sun", "pass-word-1").ok
+    assert "sun" in run_cli([*root, "user", "list"])[1]
+    assert run_cli([*root, "user", "passwd", "sun", "--password-stdin"], "pass-word-2\n", monkeypatch)[0] == 0
+    assert UserStore(paths).login("sun", "pass-word-2").ok
+    assert run_cli([*root, "user", "disable", "sun"])[0] == 0
+    assert not UserStore(paths).login("sun", "pass-word-2").ok
+    events = [e["event"] for e in audit.read(paths)]
+    assert events == ["user_added", "password_changed", "user_disabled"]
+    assert "pass-word" not in audit.audit_file(paths).read_text(encoding="utf-8")
+    code, out = run_cli([*root, "audit", "--event", "user_added", "--format", "csv"])
+    assert code == 0 and "sun" in out
+
+
+def test_demo_accounts_one_per_role_printed_once(paths):
+    from wangtai.auth.demo import accounts_file, ensure_demo_accounts
+
+    printed = []
+    created = ensure_demo_accounts(paths, echo=printed.append)
+    assert sorted(r for _, r, _ in created) == sorted(r.label for r in ROLES.values())
+    assert all(p in printed[0] for _, _, p in created)
+    assert oct(accounts_file(paths).stat().st_mode)[-3:] == "600"
+    for username, _, password in created:
+        assert UserStore(paths).login(username, password).ok
+    assert ensure_demo_accounts(paths, echo=printed.append) == []  # only on the first start
+
+
+# ---- scope -----------------------------------------------------------------------------------------
+
+
+def test_scope_forces_params_and_refuses_other_communities():
+    communities = pd.DataFrame(
+        {
+            "community_code": ["a1", "a2", "b1"],
+            "area": ["东", "东", "西"],
+            "community_name": ["甲", "乙", "丙"],
+        }
+    )
+    from wangtai.auth.store import User
+
+    one = scope_for(User("x", "x", role("工作人员"), communities=("a1",)), communities)
+    area = scope_for(User("y", "y", role("工作人员"), areas=("东",)), communities)
+    declared = {"community_code", "area"}
+    assert force_params(one, declared, {}) == {"community_code": "a1"}
+    assert force_params(area, declared, {"area": "东"}) == {"area": "东"}
+    with pytest.raises(Refused):
+        force_params(one, declared, {"community_code": "b1"})
+    with pytest.raises(Refused):
+        force_params(area, declared, {"area": "西"})
+    assert area.default() == ("东", None) and one.default() == ("东", "a1")
+
+
+# ---- AppTest: each role on the demo warehouse ------------------------------------------------------
+
+
+@pytest.fixture
+def app_env(demo_paths, monkeypatch):
+    monkeypatch.setenv("WANGTAI_DATA_DIR", str(demo_paths.root))
+    monkeypatch.setenv("WANGTAI_AUTO_DEMO", "0")
+    monkeypatch.setenv("WANGTAI_REFRESH_SECONDS", "0")
+    monkeypatch.setenv("WANGTAI_LIVE_INGEST", "0")
+    return demo_paths
+
+
+def open_as(
+    token: str | None, page: str = "dashboard.py", query: dict | None = None, session=None
+) -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=30)
+    if token:
+        at.session_state[TOKEN_KEY] = token
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    at.run()
+    if page != "dashboard.py":
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def body(at: AppTest) -> str:
+    parts = [t.value for t in at.title] + [m.label + str(m.value) for m in at.metric]
+    parts += [str(x.value) for x in [*at.markdown, *at.caption, *at.subheader, *at.info, *at.warning]]
+    for box in at.selectbox:
+        parts += [str(o) for o in box.options]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_string())
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", [p for p, _, _ in PAGES])
+def test_logged_out_every_page_shows_only_the_login(app_env, page):
+    at = open_as(None, page)
+    assert not at.exception
+    assert at.title and at.title[0].value.endswith("智慧王台 · 登录")
+    assert not at.metric and not at.dataframe and not at.get("plotly_chart")
+    assert [b.label for b in at.button if b.label == "登录"] or at.get("form")
+
+
+def test_a_login_through_the_form_and_its_audit(app_env):
+    username, password = make_user(app_env, "领导")
+    at = open_as(None)
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception
+    assert "总览" in at.title[0].value and at.metric
+    mine = [e for e in audit.read(app_env) if e["user"] == username]
+    assert [e["event"] for e in mine][:2] == ["login", "page_view"]
+    assert mine[1]["filter"] == "全街道" and mine[1]["page"] == "dashboard.py"
+
+
+def test_staff_of_a_cannot_widen_the_scope_by_url_or_session(app_env):
+    token = session_token(app_env, "工作人员", communities=(A,))
+    expected = Runner(app_env).run("overview", {"community_code": A}).iloc[0]
+    b_name = Runner(app_env).run("community_share", {"community_code": B}).community_name.iloc[0]
+    for attempt in ({"query": {"community": B}}, {"session": {FILTER_KEY: {"area": None, "community": B}}}):
+        for page in ("dashboard.py", "pages/community_share.py", "pages/campaign.py", "pages/density_map.py"):
+            at = open_as(token, page, **attempt)
+            assert not at.exception and not at.error, [e.value for e in at.error]
+            assert b_name not in body(at), f"{page}: {b_name} visible after {attempt}"
+            if page == "dashboard.py":
+                shown = {m.label: m.value for m in at.metric}
+                assert shown["新市民"] == f"{int(expected['newcomers']):,}"
+            assert at.session_state[FILTER_KEY]["community"] in (None, A)
+
+
+def test_the_query_layer_refuses_b_even_when_asked_directly(app_env, monkeypatch):
+    """Whatever a page passes, ``wangtai.ui.data.run`` answers within the user's scope."""
+    from wangtai.auth.store import User
+    from wangtai.ui import data, login
+
+    staff = login.Principal(User("s", "s", role("工作人员"), communities=(A,)), "password")
+    monkeypatch.setattr(login, "require", lambda: staff)
+    assert data.run("overview", community_code=B).empty
+    assert data.run("unregistered_newcomers", community_code=B).empty
+    assert set(data.run("community_share").community_code) == {A}
+    assert set(data.run("communities").community_code) == {A}
+    assert set(data.run("unit_progress").community_code) == {A}
+    whole = data.run("overview")  # no filter: forced to A, never the whole subdistrict
+    expected = Runner(app_env).run("overview", {"community_code": A})
+    assert whole.newcomers.iloc[0] == expected.newcomers.iloc[0]
+    assert not data.run("unregistered_newcomers", community_code=A).empty
+
+    wall = login.Principal(User("w", "w", role("大屏")), "password")
+    monkeypatch.setattr(login, "require", lambda: wall)
+    assert data.run("unregistered_newcomers").empty  # no lists for the wall screen
+    assert not data.run("overview").empty
+    monkeypatch.setattr(login, "require", lambda: None)
+    assert data.run("overview").empty  # nobody logged in: nothing
+
+
+def test_the_wall_screen_sees_aggregates_only(app_env):
+    token = session_token(app_env, "大屏")
+    at = open_as(token)
+    assert not at.exception
+    assert not at.get("download_button") and not at.dataframe
+    at.switch_page("pages/campaign.py")
+    at.run()
+    assert any("无权查看此页面" in e.value for e in at.error)
+    assert not at.get("download_button") and not at.dataframe and not at.metric
+
+
+def test_leadership_and_staff_get_exports_the_administrator_gets_the_admin_page(app_env):
+    leader = open_as(session_token(app_env, "领导"), "pages/campaign.py")
+    assert leader.get("download_button") and not leader.exception
+    denied = open_as(session_token(app_env, "领导"), "pages/admin.py")
+    assert any("无权查看此页面" in e.value for e in denied.error)
+    admin = open_as(session_token(app_env, "管理员"))  # lands on its first page
+    assert "数据状态" in admin.title[0].value
+    admin.switch_page("pages/admin.py")
+    admin.run()
+    assert not admin.exception and "用户与审计" in admin.title[0].value
+    labels = [n.label for n in admin.sidebar.get("page_link")] if admin.sidebar.get("page_link") else []
+    assert "总览" not in labels
+
+
+def test_the_navigation_shows_only_the_roles_pages(app_env):
+    at = open_as(session_token(app_env, "工作人员", communities=(A,)))
+    links = [link.proto.page for link in at.sidebar.get("page_link")]
+    assert "pages/data_status.py" not in " ".join(links) and "pages/admin.py" not in " ".join(links)
+    assert any("campaign" in link for link in links)
+
+
+def test_admin_page_user_changes_and_held_snapshot_are_audited(demo_paths, tmp_path, monkeypatch):
+    from wangtai.ingest import ingest_all, list_held
+
+    shutil.copytree(demo_paths.root, tmp_path, dirs_exist_ok=True)
+    paths = DataPaths(tmp_path)
+    latest = sorted((paths.archive / "residents").glob("*.parquet"))[-1]
+    half = pd.read_parquet(latest)
+    half = half.iloc[: len(half) // 2]
+    target = paths.feed_inbox("residents") / "residents_half.parquet"
+    half.to_parquet(target.with_name(".tmp.parquet"), index=False)
+    target.with_name(".tmp.parquet").rename(target)
+    ingest_all(paths)
+    held = list_held(paths)
+    assert len(held) == 1
+    for name, value in (
+        ("WANGTAI_DATA_DIR", str(paths.root)),
+        ("WANGTAI_AUTO_DEMO", "0"),
+        ("WANGTAI_REFRESH_SECONDS", "0"),
+        ("WANGTAI_LIVE_INGEST", "0"),
+    ):
+        monkeypatch.setenv(name, value)
+    admin = open_as(session_token(paths, "管理员"), "pages/admin.py")
+    assert not admin.exception
+    accept = next(b for b in admin.button if b.label == "接受该快照")
+    accept.click().run()
+    assert not admin.exception
+    assert list_held(paths).empty
+    events = audit.read(paths)
+    assert any(e["event"] == "held_accepted" and e["batch_id"] == held.batch_id.iloc[0] for e in events)
+
+
+# ---- no page can skip the shared setup -------------------------------------------------------------
+
+
+def test_no_page_can_skip_the_shared_setup():
+    """Every page file is registered (so it has a role rule) and calls ``setup`` before anything else; the
+    setup calls the login gate before it draws anything from the data."""
+    for page in [*(REPO / "pages").glob("*.py"), REPO / "dashboard.py"]:
+        tree = ast.parse(page.read_text(encoding="utf-8"))
+        first = next(
+            s
+            for s in tree.body
+            if not isinstance(s, (ast.Import, ast.ImportFrom))
+            and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        )
+        call = first.value if isinstance(first, (ast.Assign, ast.Expr)) else None
+        assert isinstance(call, ast.Call) and getattr(call.func, "id", None) == "setup", page.name
+    source = (REPO / "wangtai" / "ui" / "setup.py").read_text(encoding="utf-8")
+    body_of_setup = source[source.index("def setup(") :]
+    gate = body_of_setup.index("login.gate(")
+    for later in ("_navigation(", "bootstrap.ensure_data(", "data.run(", "_filter_sidebar(", "_header("):
+        assert gate < body_of_setup.index(later), f"{later} runs before the login gate"
+    for role_ in ROLES.values():
+        assert role_.allowed_pages(tuple(p for p, _, _ in PAGES)), f"{role_.label} can open no page"
