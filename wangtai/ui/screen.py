@@ -357,12 +357,22 @@ def _progress_figure(filters, height: int) -> go.Figure | None:
     return charts.progress_vs_plan(progress, projection, height=height)
 
 
-def _map(filters, communities: pd.DataFrame, density: pd.DataFrame | None, key: str, height: int, width: int):
+def _map(
+    filters,
+    communities: pd.DataFrame,
+    density: pd.DataFrame | None,
+    key: str,
+    height: int,
+    width: int,
+    area_view: bool = False,
+):
     code = filters.community_code
     base = maps.boundaries_layer(communities, highlight=code, choropleth=density is None)
     cells = maps.cells_layer(density) if density is not None and not density.empty else None
     layers = maps.stack(base, cells, maps.highlight_layer(communities, code))
-    view = maps.view_for(communities, maps.focus(communities, filters), width, height)
+    view = maps.view_for(
+        communities, maps.focus(communities, filters, community=not area_view), width, height
+    )
     st.pydeck_chart(maps.deck(layers, view), height=height, key=key)
 
 
@@ -460,32 +470,32 @@ def campaign_slide(filters, share: pd.DataFrame) -> dict:
     for index, (column, (label, value, sub)) in enumerate(zip(columns, figures, strict=True)):
         color = ("green" if on_track else "red") if index == 5 else "off"
         column.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off")
-    progress_fig = _progress_figure(filters, 700)
+    progress_fig = _progress_figure(filters, 600)
     units = data.scoped("unit_progress", filters)
     behind = units[units["gap"] < 0].sort_values("gap").head(14).copy() if not units.empty else units
     units_fig = None
     if not behind.empty:
         behind["behind"] = -behind["gap"]
         units_fig = charts.ranked_bars(
-            behind, "unit_name", "behind", value_title="落后今日计划（人）", percent=False, height=700
+            behind, "unit_name", "behind", value_title="落后今日计划（人）", percent=False, height=600
         )
     left, right = st.columns([3, 2], gap="medium")
     with left:
         _panel(
-            "累计登记 vs 计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", 700, 1080, "登记进度"
+            "累计登记 vs 计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", 600, 1080, "登记进度"
         )
     with right:
         title = (
             f"落后计划的单位（{len(units[units['gap'] < 0]) if not units.empty else 0} 个，缺口最大的在前）"
         )
-        _panel(title, units_fig, "wt_s_units", 700, 720, "落后单位（全部按计划）")
+        _panel(title, units_fig, "wt_s_units", 600, 720, "落后单位（全部按计划）")
     return {"title": "登记进度", "filters": filters, "kpis": figures, "charts": [progress_fig, units_fig]}
 
 
 def community_slide(filters, share: pd.DataFrame) -> dict:
     figures = kpis(data.first_row(data.scoped("overview", filters)))
     _metrics(figures, 4, "community")
-    progress_fig = _progress_figure(filters, 600)
+    progress_fig = _progress_figure(filters, 420)
     communities = data.run("community_map")
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -493,15 +503,15 @@ def community_slide(filters, share: pd.DataFrame) -> dict:
             f"{filters.label} · 一家亲登记进度 vs 计划",
             progress_fig,
             "wt_s_c_progress",
-            600,
-            1080,
+            420,
+            1100,
             "登记进度",
         )
     with right:
         _caption(f"{filters.label} · 新市民密度")
         if not charts.empty_note(communities, "地图数据"):
             density = data.scoped("newcomer_density", filters)
-            _map(filters, communities, density, "wt_s_c_map", 600, 720)
+            _map(filters, communities, density, "wt_s_c_map", 440, 720, area_view=True)
     return {
         "title": filters.label,
         "filters": filters,
