@@ -311,7 +311,7 @@ def phase_baseline(paths, args) -> dict:
             for name, params in calls:
                 baseline.QUERIES[name](frames, **params)
 
-        warm = repeat(compute, 3, args.budget, 50)
+        warm = repeat(compute, 1 if compute_ms > 5000 else 3, args.budget, 50)  # big scales: slow
         out["pages"][page] = {
             "after_new_data_ms": round(load_ms + compute_ms, 1),
             "load_ms": round(load_ms, 1),
