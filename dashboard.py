@@ -93,7 +93,10 @@ def progress_panel(found: dict) -> None:
     st.subheader("一家亲登记进度 vs 计划")
     if charts.empty_note(found["progress"], "登记进度"):
         return
-    charts.show(charts.progress_vs_plan(found["progress"], found["projection"], height=440), key="progress")
+    figure = live.once(
+        "progress", lambda: charts.progress_vs_plan(found["progress"], found["projection"], height=440)
+    )
+    charts.show(figure, key="progress")
 
 
 def map_panel() -> None:

@@ -72,7 +72,9 @@ def projection_strip(p: dict) -> None:
 def progress_section(p: dict, progress) -> None:
     st.subheader("累计登记 vs 计划（虚线为按近14日速度的预测）")
     if not charts.empty_note(progress, "登记进度"):
-        charts.show(charts.progress_vs_plan(progress, p, height=400), key="progress")
+        charts.show(
+            live.once("progress", lambda: charts.progress_vs_plan(progress, p, height=400)), key="progress"
+        )
 
 
 def activity_section(daily, sites, heat) -> None:
@@ -80,19 +82,18 @@ def activity_section(daily, sites, heat) -> None:
     with daily_col:
         st.subheader("每日扫码（按渠道）")
         if not charts.empty_note(daily, "扫码数据"):
-            charts.show(charts.stacked_daily(daily), key="daily")
+            charts.show(live.once("daily", lambda: charts.stacked_daily(daily)), key="daily")
     with sites_col:
         st.subheader("登记场所")
         if not charts.empty_note(sites, "场所数据"):
-            charts.show(
-                charts.column_bars(
-                    sites.sort_values("scans", ascending=False), "site", "scans", y_title="扫码次数"
-                ),
-                key="sites",
+            ranked = sites.sort_values("scans", ascending=False)
+            figure = live.once(
+                "sites", lambda: charts.column_bars(ranked, "site", "scans", y_title="扫码次数")
             )
+            charts.show(figure, key="sites")
     st.subheader("扫码时段（星期 × 小时）")
     if not charts.empty_note(heat, "时段数据"):
-        charts.show(charts.heatmap(heat, height=330), key="heat")
+        charts.show(live.once("heat", lambda: charts.heatmap(heat, height=330)), key="heat")
 
 
 def units_section(units) -> None:

@@ -100,12 +100,13 @@ def quarantine_section(reasons: pd.DataFrame) -> None:
 def coverage_section(coverage: pd.DataFrame) -> None:
     st.subheader(f"部门共享数据覆盖（{filters.label}）")
     if not charts.empty_note(coverage, "部门数据"):
-        charts.show(
-            charts.column_bars(
+        figure = live.once(
+            "coverage",
+            lambda: charts.column_bars(
                 coverage, "source", "share_of_newcomers", y_title="覆盖的新市民比例", percent=True, height=320
             ),
-            key="coverage",
         )
+        charts.show(figure, key="coverage")
 
 
 def fetch() -> dict:

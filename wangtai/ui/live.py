@@ -5,9 +5,10 @@
 - ``section(key, fetch, draw, params)`` — a fragment that ticks every few seconds
   (``WANGTAI_REFRESH_SECONDS``, default 2; 0 = never). Each tick compares the cheap data version (and the
   minute, for "today" figures) with what this session last drew: unchanged → it redraws the same values
-  from the session without running a query (Streamlit sends nothing new, so nothing moves on screen);
-  changed → ``fetch`` runs once and the new values are drawn in place. Filters, scroll position and open
-  tabs stay, because only the fragment reruns.
+  from the session without running a query (the same elements, so nothing moves on screen); changed →
+  ``fetch`` runs once and the new values are drawn in place. ``once(name, build)`` keeps what ``draw``
+  builds (plotly figures) between ticks. Filters, scroll position and open tabs stay: only the fragment
+  reruns.
 - ``pause_toggle()`` — 实时更新 on/off in the sidebar, held in a plain session key and mirrored as
   ``?live=0``; paused fragments do not tick at all.
 - ``status(...)`` — the ● 实时 / ⏸ 已暂停 badge, the data's time, held snapshots and stale feeds.
@@ -39,6 +40,7 @@ VERSION_TTL = 0.25  # seconds: many sessions ticking together share one look at 
 
 _version_memo: dict[str, tuple[float, str]] = {}
 _version_lock = threading.Lock()
+_drawing = threading.local()  # the memo of the live section being drawn (see ``once``)
 
 
 # ---- the server side: one ingest thread per process -----------------------------------------------------
@@ -147,11 +149,26 @@ def section(
         stamp = (version(), stamp_params, minute() if by_minute else None)
         drawn = _store().get(key)
         if drawn is None or drawn[0] != stamp:
-            drawn = (stamp, fetch())
+            drawn = (stamp, fetch(), {})
             _store()[key] = drawn
-        draw(drawn[1])
+        _drawing.memo = drawn[2]
+        try:
+            draw(drawn[1])
+        finally:
+            _drawing.memo = None
 
     _live()
+
+
+def once(name: str, build: Callable[[], Any]) -> Any:
+    """Inside a live section's ``draw``: build (e.g. a plotly figure, ~100 ms) only when the data changed
+    and reuse it on the ticks in between; outside a live section: just build."""
+    memo = getattr(_drawing, "memo", None)
+    if memo is None:
+        return build()
+    if name not in memo:
+        memo[name] = build()
+    return memo[name]
 
 
 # ---- the status badges ----------------------------------------------------------------------------------
