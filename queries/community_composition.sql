@@ -20,8 +20,9 @@ communities as (
         and (params.area is null or hot_communities.area = params.area)
 ),
 
+-- only the four columns counted: this CTE is read four times (and so materialized)
 newcomers as (
-    select * from hot_newcomers
+    select origin, reason, gender, birth_date from hot_newcomers
     where community_code in (select community_code from communities)
 ),
 
