@@ -52,9 +52,9 @@ def token_for(paths: DataPaths, role: str, communities=()) -> tuple[str, str]:
     return username, UserStore(paths).login(username, password).session_token
 
 
-def goto(page, url: str, selector: str) -> None:
+def goto(page, url: str, selector: str, timeout_ms: int = 60_000) -> None:
     page.goto(url)
-    e2e.wait_ready(page, selector)
+    e2e.wait_ready(page, selector, timeout_ms=timeout_ms)
 
 
 def log_in(page, username: str, password: str) -> None:
@@ -166,7 +166,12 @@ def test_the_wall_screen_has_no_export_and_no_list(raw_browser, fresh_url, brows
 def test_an_export_is_audited_and_the_administrator_sees_it(raw_browser, fresh_url, browser_data):
     staff, token = token_for(browser_data, "工作人员", (TAIDONG,))
     page = session_page(raw_browser, fresh_url, token)
-    goto(page, f"{fresh_url}/campaign", '[data-testid="stDownloadButton"]')
+    try:
+        goto(page, f"{fresh_url}/campaign", '[data-testid="stDownloadButton"]', timeout_ms=120_000)
+    except Exception:
+        (e2e.REPO / "artifacts").mkdir(exist_ok=True)
+        page.screenshot(path=str(e2e.REPO / "artifacts" / "export-failure.png"), full_page=True)
+        raise
     with page.expect_download(timeout=30_000) as download:
         page.locator('[data-testid="stDownloadButton"]').filter(has_text="CSV").first.click()
     content = download.value.path().read_bytes().decode("utf-8-sig")

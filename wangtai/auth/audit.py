@@ -144,9 +144,13 @@ def frame(
         table = table[table["user"] == user]
     table = table.assign(event_label=table["event"].map(lambda e: EVENTS.get(e, e)))
     detail_columns = [c for c in table.columns if c not in COLUMNS and c != "prev"]
+    if "detail" in table.columns:
+        detail_columns = ["detail", *detail_columns]
 
     def detail(row) -> str:
-        return "；".join(f"{c}={row[c]}" for c in detail_columns if _present(row[c]))
+        return "；".join(
+            str(row[c]) if c == "detail" else f"{c}={row[c]}" for c in detail_columns if _present(row[c])
+        )
 
     table["detail"] = table.apply(detail, axis=1) if detail_columns else ""
     for column in COLUMNS:

@@ -96,7 +96,12 @@ def cmd_audit(args: argparse.Namespace, paths: DataPaths) -> int:
     elif log.empty:
         print("没有符合条件的记录。")
     else:
-        print(log.drop(columns=["event"]).to_string(index=False))
+        print(
+            log.drop(columns=["event"])
+            .astype(object)
+            .where(log.drop(columns=["event"]).notna(), "")
+            .to_string(index=False)
+        )
     return 0 if intact else 3
 
 
