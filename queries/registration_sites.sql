@@ -4,17 +4,8 @@
 -- key: site
 -- param community_code: 12-digit community code (where the scanning unit is); null = the whole subdistrict
 -- param area: 片区 name; null = all
-with params as (
-    select
-        cast($community_code as varchar) as community_code,
-        cast($area as varchar) as area
-),
-
-communities as (
-    select hot_communities.*
-    from hot_communities, params
-    where (params.community_code is null or hot_communities.community_code = params.community_code)
-        and (params.area is null or hot_communities.area = params.area)
+with communities as (
+    select * from communities_in($community_code, $area)
 ),
 
 scans as (

@@ -7,17 +7,12 @@
 -- param now: the clock time ("now"); the runner fills it in when not given
 with params as (
     select
-        cast($community_code as varchar) as community_code,
-        cast($area as varchar) as area,
         cast($now as timestamp) as clock_now,
         cast(cast($now as timestamp) as date) as today
 ),
 
 communities as (
-    select hot_communities.*
-    from hot_communities, params
-    where (params.community_code is null or hot_communities.community_code = params.community_code)
-        and (params.area is null or hot_communities.area = params.area)
+    select * from communities_in($community_code, $area)
 ),
 
 units as (

@@ -8,16 +8,11 @@
 -- param unit_id: the managing unit; null = all units
 with params as (
     select
-        cast($community_code as varchar) as community_code,
-        cast($area as varchar) as area,
         cast($unit_id as varchar) as unit_id
 ),
 
 communities as (
-    select hot_communities.*
-    from hot_communities, params
-    where (params.community_code is null or hot_communities.community_code = params.community_code)
-        and (params.area is null or hot_communities.area = params.area)
+    select * from communities_in($community_code, $area)
 ),
 
 units as (

@@ -44,15 +44,6 @@ HOT_SOURCES = (
 )
 SNAPSHOT_SOURCES = ("stg_manifest", "stg_residents", "stg_houses")
 APPEND_ONLY = {"manifest": "*", "quarantined_rows": "filename, _row, _reasons"}
-# person_key (64 hex digits of HMAC-SHA256) as a 128-bit number: a 16-byte join key instead of an 80-byte
-# string. Keys that are not hex (never written by ingest) fall back to a 64-bit hash.
-PK_MACRO = """
-create or replace macro pk(s) as coalesce(
-    (try_cast('0x' || substr(s, 1, 16) as ubigint)::uhugeint << 64)
-        | try_cast('0x' || substr(s, 17, 16) as ubigint)::uhugeint,
-    hash(s)::uhugeint)
-"""
-
 _HEADER = re.compile(r"^--\s*(query|returns|grain|key|param\s+(\w+))\s*:\s*(.*?)\s*$")
 _PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
 # Comments and string literals, removed before looking for $name uses.
@@ -233,7 +224,7 @@ class Runner:
         staging_sql = staging.staging_sql()
         con.execute("begin transaction")
         try:
-            con.execute(PK_MACRO)
+            con.execute(self._hot_sql["macros"])
             if loaded.get("reference") != reference:
                 loaded.clear()  # units changed: scans' communities may have too
                 loaded["reference"] = reference
@@ -241,6 +232,7 @@ class Runner:
                     t0 = time.perf_counter()
                     con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
                     timings[name] = time.perf_counter() - t0
+                con.execute(self._hot_sql["scope_macros"])
             for source, columns in APPEND_ONLY.items():
                 t0 = time.perf_counter()
                 want, have = set(files.get(source, ())), loaded.get(source)
