@@ -149,7 +149,7 @@ class Simulator:
             valid_ids(ids)
             & np.asarray(pc.equal(table.column("population_type"), NEWCOMER).to_numpy(zero_copy_only=False))
             & np.asarray(pc.equal(table.column("status"), "在住").to_numpy(zero_copy_only=False))
-            & np.isin(np.asarray(table.column("unit_id").to_pylist(), dtype=object), self.unit_ids)
+            & np.asarray(pc.is_in(table.column("unit_id"), pa.array(self.unit_ids.tolist())).to_numpy(False))
         )
         keep = np.asarray(keep, dtype=bool)
         self.newcomer_ids = np.asarray(ids.to_pylist(), dtype=object)[keep]
@@ -169,7 +169,12 @@ class Simulator:
             except Exception:  # a broken file is ingest's business, not ours
                 continue
         self.registered = registered
-        self.unregistered = np.flatnonzero(~np.isin(self.newcomer_ids, list(registered)))
+        self._find_unregistered()
+
+    def _find_unregistered(self) -> None:
+        """Newcomers not registered yet. (np.isin on object arrays is quadratic: use Arrow's hash set.)"""
+        done = pc.is_in(pa.array(self.newcomer_ids.tolist(), pa.string()), pa.array(list(self.registered)))
+        self.unregistered = np.flatnonzero(~np.asarray(done.to_numpy(zero_copy_only=False), dtype=bool))
 
     # ---- one registration batch --------------------------------------------------------------------
 
@@ -284,7 +289,7 @@ class Simulator:
         write_table(path, table)
         self.residents_path = path
         self._load_residents()
-        self.unregistered = np.flatnonzero(~np.isin(self.newcomer_ids, list(self.registered)))
+        self._find_unregistered()
         return path
 
 
