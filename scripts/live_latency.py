@@ -51,8 +51,8 @@ def shown(page) -> int:
 
 def open_overview(browser, url: str):
     page = browser.new_page(viewport={"width": 1600, "height": 900})
-    page.goto(url)
     page.set_default_timeout(180_000)
+    page.goto(url)
     e2e.wait_ready(page, 'h1:has-text("总览")', timeout_ms=180_000)
     page.wait_for_selector(f'[data-testid="stMetric"]:has-text("{SCANS_TODAY}")')
     return page
