@@ -29,7 +29,7 @@ import streamlit as st
 from wangtai import clock
 from wangtai.live import LiveIngest, live_ingest_enabled, poll_seconds, stale_feeds
 from wangtai.paths import DataPaths
-from wangtai.ui import data
+from wangtai.ui import data, login
 from wangtai.ui import format as fmt
 
 REFRESH_ENV = "WANGTAI_REFRESH_SECONDS"
@@ -146,6 +146,9 @@ def section(
 
     @st.fragment(run_every=ticking())
     def _live() -> None:
+        # A tick is not a full run through the gate: re-check the session here too (at most once a
+        # minute, not counted as activity), so an expired or revoked session stops seeing updates.
+        login.require()
         stamp = (version(), stamp_params, minute() if by_minute else None)
         drawn = _store().get(key)
         if drawn is None or drawn[0] != stamp:
