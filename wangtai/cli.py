@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -212,3 +213,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IngestError as error:  # a clerk's message, not a traceback
         print(f"错误: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `wangtai query … | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
