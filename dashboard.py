@@ -2,50 +2,14 @@
 
 import streamlit as st
 
-from wangtai.ui import charts, data, live, maps
-from wangtai.ui import format as fmt
+from wangtai.ui import charts, data, kpis, live, maps
 from wangtai.ui.setup import setup
 
 filters = setup("总览", "🏠")
 
 
-def kpis(row: dict) -> list[tuple[str, str, str | None, str]]:
-    """(label, value, delta, help) for the KPI row; values formatted exactly as tested."""
-    rate_gap = reg_gap = None
-    if row.get("registration_rate") is not None and row.get("plan_rate") is not None:
-        rate_gap = fmt.pp(row["registration_rate"] - row["plan_rate"])
-    if row.get("plan_registered") is not None:
-        reg_gap = f"{fmt.signed(row['registered'] - row['plan_registered'])} 人"
-    plan_rate, plan_registered = fmt.pct(row.get("plan_rate")), fmt.num(row.get("plan_registered"))
-    return [
-        ("实有人口", fmt.num(row.get("residents")), None, "现有在住人口（当前实有人口快照）"),
-        ("新市民", fmt.num(row.get("newcomers")), None, "流动人口：无本地户籍的在住人口"),
-        ("新市民占比", fmt.pct(row.get("newcomer_share")), None, "新市民 ÷ 实有人口"),
-        (
-            f"登记人数（计划 {plan_registered}）",
-            fmt.num(row.get("registered")),
-            reg_gap,
-            "一家亲扫码登记过的新市民",
-        ),
-        (f"登记率（计划 {plan_rate}）", fmt.pct(row.get("registration_rate")), rate_gap, "登记人数 ÷ 新市民"),
-        (
-            "今日扫码",
-            fmt.num(row.get("scans_today")),
-            f"近1小时 {fmt.num(row.get('scans_last_hour'))}",
-            "今天的扫码登记次数",
-        ),
-        ("新发现", fmt.num(row.get("discovered")), None, "扫码登记了、但不在实有人口中的人"),
-        (
-            "出租屋建档率",
-            fmt.pct(row.get("rental_archive_rate")),
-            f"出租屋 {fmt.num(row.get('rentals'))} 套",
-            "已建档或已复核的出租屋 ÷ 出租屋",
-        ),
-    ]
-
-
 def kpi_rows(row: dict) -> None:
-    figures = kpis(row)
+    figures = [kpi.on_page for kpi in kpis.overview(row)]  # the same figures as the 大屏 (wangtai.ui.kpis)
     columns = [*st.columns(4, gap="small"), *st.columns(4, gap="small")]
     for column, (label, value, delta, hint) in zip(columns, figures, strict=True):
         signed = bool(delta) and delta[:1] in "+-"
@@ -104,14 +68,15 @@ def map_panel() -> None:
     communities = data.run("community_map")
     if charts.empty_note(communities, "地图数据"):
         return
-    base = maps.boundaries_layer(communities, highlight=filters.community_code, choropleth=True)
-    layers = maps.stack(base, maps.highlight_layer(communities, filters.community_code))
-    st.pydeck_chart(
-        maps.deck(
-            layers, maps.view_for(communities, maps.focus(communities, filters, community=False), 340, 400)
-        ),
+    figure = maps.chart(
+        communities,
+        highlight=filters.community_code,
+        choropleth=True,
+        codes=maps.focus(communities, filters, community=False),
+        width=340,
         height=400,
     )
+    st.pydeck_chart(figure, height=400)
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
 
 

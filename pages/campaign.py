@@ -5,7 +5,7 @@ The behind-plan list and the masked door-to-door list download as Excel and CSV.
 
 import streamlit as st
 
-from wangtai.ui import charts, data, exports, live, tables
+from wangtai.ui import charts, data, exports, kpis, live, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -15,58 +15,18 @@ filters = setup("登记进度", "📈")
 def projection_strip(p: dict) -> None:
     if not p:
         return
-    cols = st.columns(6)
-    on_track = bool(p.get("on_track"))
-    cols[0].metric(
-        "目标登记率",
-        fmt.pct(p.get("target_rate")),
-        f"目标 {fmt.num(p.get('target_registered'))} 人",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
-    )
-    cols[1].metric(
-        "已登记",
-        fmt.num(p.get("registered")),
-        f"新市民 {fmt.num(p.get('newcomers'))}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
-    )
-    cols[2].metric(
-        "距截止",
-        f"{fmt.num(p.get('days_left'))} 天",
-        f"截止 {fmt.day(p.get('deadline'))}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
-    )
-    cols[3].metric(
-        "近14日日均",
-        f"{fmt.num(p.get('pace_14d'))} 人",
-        "每天新登记",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
-    )
-    cols[4].metric(
-        "需要日均",
-        f"{fmt.num(p.get('needed_pace'))} 人",
-        "才能按期达标",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
-    )
-    finish = p.get("projected_finish")
-    year = f"{finish.year}年 · " if finish is not None and hasattr(finish, "year") else ""
-    cols[5].metric(
-        "预计完成",
-        fmt.day(finish, with_year=False),
-        f"{year}{'可按期完成' if on_track else '将逾期'}",
-        delta_color="green" if on_track else "red",
-        delta_arrow="up" if on_track else "down",
-        border=True,
-    )
+    figures = kpis.campaign(p, with_year=True)  # the same figures as the 大屏 (wangtai.ui.kpis)
+    on_track = kpis.on_track(p)
+    for index, (column, kpi) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
+        last = index == len(figures) - 1  # the projected finish: green on track, red late
+        column.metric(
+            kpi.label,
+            kpi.value,
+            kpi.delta,
+            delta_color=("green" if on_track else "red") if last else "off",
+            delta_arrow=("up" if on_track else "down") if last else "off",
+            border=True,
+        )
 
 
 def progress_section(p: dict, progress) -> None:

@@ -84,13 +84,12 @@ def drill_down(share) -> None:
     in_area = share[share["area"] == area].sort_values("newcomer_share", ascending=False)
     codes = list(in_area["community_code"])
     names = dict(zip(in_area["community_code"], in_area["community_name"], strict=False))
+    shares = dict(zip(in_area["community_code"], in_area["newcomer_share"], strict=False))
     code = right.selectbox(
         "社区",
         codes,
         index=codes.index(filters.community_code) if filters.community_code in codes else 0,
-        format_func=lambda c: (
-            f"{names[c]}（占比 {fmt.pct(in_area.set_index('community_code').newcomer_share[c])}）"
-        ),
+        format_func=lambda c: f"{names[c]}（占比 {fmt.pct(shares[c])}）",
         key="drill_community",
     )
     units = data.run("unit_progress", community_code=code)

@@ -52,12 +52,15 @@ def side_panel(communities, density, mode: str) -> None:
 
 
 def build(communities, density, mode: str):
-    focus = maps.focus(communities, filters)
-    code = filters.community_code
-    base = maps.boundaries_layer(communities, highlight=code, choropleth=mode == CHOROPLETH)
-    cells = maps.cells_layer(density) if mode == DENSITY and not density.empty else None
-    layers = maps.stack(base, cells, maps.highlight_layer(communities, code))
-    return maps.deck(layers, maps.view_for(communities, focus, 1200, MAP_HEIGHT))
+    return maps.chart(
+        communities,
+        highlight=filters.community_code,
+        choropleth=mode == CHOROPLETH,
+        density=density if mode == DENSITY else None,
+        codes=maps.focus(communities, filters),
+        width=1200,
+        height=MAP_HEIGHT,
+    )
 
 
 communities = data.run("community_map")

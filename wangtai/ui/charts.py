@@ -1,7 +1,8 @@
 """Plotly figures with Chinese labels and fonts readable on a projector.
 
 Colours follow the Streamlit theme (``st.plotly_chart(..., theme="streamlit")``); only sizes and a few
-semantic colours (plan, projection, behind plan) are fixed here.
+semantic colours (plan, projection, behind plan) are fixed here. Every builder is ``memo.cached``: the same
+data gives back the same (shared, never changed) figure instead of building it again on every rerun.
 """
 
 import pandas as pd
@@ -10,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from wangtai.ui import format as fmt
+from wangtai.ui import memo
 
 FONT = dict(size=15)
 ACCENT = "#3DA5FF"
@@ -20,9 +22,7 @@ SEQUENTIAL = ["#0B3C5D", "#1F6FB2", "#3DA5FF", "#F5A623", "#FF5C5C"]
 CHANNEL_COLORS = {"扫码自助": "#3DA5FF", "入户登记": "#2ECC71", "企业批量": "#F5A623", "部门比对": "#B07CFF"}
 
 
-def show(fig: go.Figure, key: str | None = None, height: int | None = None) -> None:
-    if height:
-        fig.update_layout(height=height)
+def show(fig: go.Figure, key: str | None = None) -> None:
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": False})
 
 
@@ -49,6 +49,7 @@ def _base(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
+@memo.cached
 def ranked_bars(
     frame: pd.DataFrame,
     label: str,
@@ -86,6 +87,7 @@ def ranked_bars(
     return _base(fig, height)
 
 
+@memo.cached
 def progress_vs_plan(progress: pd.DataFrame, projection: dict | None = None, height: int = 380) -> go.Figure:
     """Cumulative registered vs plan by day; with ``projection`` a dashed line to the deadline."""
     fig = go.Figure()
@@ -151,6 +153,7 @@ def _add_projection(fig: go.Figure, progress: pd.DataFrame, p: dict) -> None:
     )
 
 
+@memo.cached
 def stacked_daily(daily: pd.DataFrame, height: int = 360) -> go.Figure:
     fig = px.bar(
         daily,
@@ -166,6 +169,7 @@ def stacked_daily(daily: pd.DataFrame, height: int = 360) -> go.Figure:
     return _base(fig, height)
 
 
+@memo.cached
 def column_bars(
     frame: pd.DataFrame,
     x: str,
@@ -195,6 +199,7 @@ def column_bars(
     return _base(fig, height)
 
 
+@memo.cached
 def heatmap(frame: pd.DataFrame, height: int = 360) -> go.Figure:
     """Hour × weekday scans. Weekday 1–7 (Mon = 1) or 0–6 (Sun = 0) both work."""
     data = frame.copy()
@@ -216,6 +221,7 @@ def heatmap(frame: pd.DataFrame, height: int = 360) -> go.Figure:
     return _base(fig, height)
 
 
+@memo.cached
 def composition(frame: pd.DataFrame, dimension: str, height: int = 300) -> go.Figure:
     part = frame[frame["dimension"] == dimension].sort_values("newcomers", ascending=True)
     text = [f"{fmt.num(n)}（{fmt.pct(s)}）" for n, s in zip(part["newcomers"], part["share"], strict=False)]

@@ -4,7 +4,9 @@ Pages call ``run`` (or ``scoped`` for the shared filter). A failing query shows 
 and returns an empty frame — never a traceback.
 """
 
+import functools
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,13 @@ log = logging.getLogger(__name__)
 
 
 def data_paths() -> DataPaths:
+    """The data directory (``WANGTAI_DATA_DIR``), resolved once per value: pages ask for it dozens of times
+    per run, and resolving is a file-system call each time."""
+    return _paths(os.environ.get("WANGTAI_DATA_DIR", "data"), os.getcwd())
+
+
+@functools.lru_cache(maxsize=16)
+def _paths(value: str, cwd: str) -> DataPaths:
     return DataPaths.from_env()
 
 

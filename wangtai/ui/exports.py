@@ -54,14 +54,16 @@ def download_buttons(
         return
     if not (principal.role.admin if event == "audit_exported" else principal.role.exports):
         return  # e.g. the wall screen: no export buttons at all
-    table = _headers(frame, columns or {**tables.UNIT_COLUMNS, **tables.UNREGISTERED_COLUMNS})
+    columns = columns or {**tables.UNIT_COLUMNS, **tables.UNREGISTERED_COLUMNS}
     name = re.sub(r"[\\/:*?\"<>|\s]+", "_", f"{stem}_{clock.now():%Y%m%d}")
     view = st.session_state.get(login.VIEW_KEY) or (None, None, None, None)
     audit = {"what": sheet, "name": stem, "page": view[0], "filter": view[3]}
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "⬇️ 导出 Excel",
-        _audited(principal, event, table, "xlsx", audit, lambda: to_excel(table, sheet)),
+        _audited(
+            principal, event, len(frame), "xlsx", audit, lambda: to_excel(_headers(frame, columns), sheet)
+        ),
         file_name=f"{name}.xlsx",
         key=f"{key}_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -69,7 +71,7 @@ def download_buttons(
     )
     right.download_button(
         "⬇️ 导出 CSV",
-        _audited(principal, event, table, "csv", audit, lambda: to_csv(table)),
+        _audited(principal, event, len(frame), "csv", audit, lambda: to_csv(_headers(frame, columns))),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}_csv",
@@ -77,18 +79,17 @@ def download_buttons(
     )
 
 
-def _audited(principal, event: str, table: pd.DataFrame, fmt: str, fields: dict, build):
-    """A deferred download: runs on the click, audits it, then builds the file. The audit line is written
-    (fsync'd) first: a file that cannot be recorded is not handed out."""
+def _audited(principal, event: str, rows: int, fmt: str, fields: dict, build):
+    """A deferred download: runs on the click, audits it, then builds the file (headers and all: nothing
+    of it is made on a mere rerun). The audit line is written (fsync'd) first: a file that cannot be
+    recorded is not handed out."""
     from wangtai.auth import audit
     from wangtai.ui.data import data_paths
 
     paths = data_paths()
 
     def export() -> bytes:
-        audit.record(
-            paths, event, principal.username, principal.role.label, rows=len(table), format=fmt, **fields
-        )
+        audit.record(paths, event, principal.username, principal.role.label, rows=rows, format=fmt, **fields)
         return build()
 
     return export

@@ -3,6 +3,10 @@
 ``pdk.Deck(map_provider=None)`` and ``map_style`` left alone (DESIGN.md: ``map_style=None`` makes
 Streamlit fetch a Carto basemap). Every object carries a ready-made Chinese ``tip`` for the tooltip.
 An intranet tile server may be configured with ``WANGTAI_TILE_URL`` (off by default).
+
+Pages draw a map with ``chart(...)``: the layers, the view and the deck.gl JSON are built once per content
+(``memo.cached``) and the JSON is compact — pydeck's own is indented, several times larger for thousands of
+cells, and was rebuilt on every rerun.
 """
 
 import json
@@ -14,6 +18,7 @@ import pydeck as pdk
 
 from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG
 from wangtai.ui import format as fmt
+from wangtai.ui import memo
 
 TOOLTIP = {"html": "{tip}", "style": {"fontSize": "15px", "backgroundColor": "#10243A", "color": "#FFFFFF"}}
 # Newcomer density / share classes, light → dark; readable on the dark and the light theme.
@@ -174,11 +179,15 @@ def cells_layer(density: pd.DataFrame) -> pdk.Layer:
     )
 
 
+def tile_url() -> str:
+    return os.environ.get("WANGTAI_TILE_URL", "").strip()
+
+
 def tile_layer() -> pdk.Layer | None:
     """An intranet tile server from ``WANGTAI_TILE_URL`` ({z}/{x}/{y}); vector (.pbf/.mvt) or GeoJSON tiles.
 
     Raster (PNG) tiles would need a JS ``renderSubLayers`` that pydeck's JSON cannot carry."""
-    url = os.environ.get("WANGTAI_TILE_URL", "").strip()
+    url = tile_url()
     if not url:
         return None
     kind = "MVTLayer" if any(ext in url for ext in (".pbf", ".mvt")) else "TileLayer"
@@ -239,16 +248,53 @@ def view_for(
     )
 
 
-def deck(layers: list[pdk.Layer], view: pdk.ViewState) -> pdk.Deck:
+class FrozenDeck(pdk.Deck):
+    """A deck whose JSON is made once, compact, when it is built; it is shared (memo) and never changed."""
+
+    def freeze(self) -> "FrozenDeck":
+        text = json.dumps(json.loads(super().to_json()), ensure_ascii=False, separators=(",", ":"))
+        self.__dict__["_frozen_json"] = text  # set after serializing: not part of the JSON itself
+        return self
+
+    def to_json(self) -> str:
+        return self.__dict__.get("_frozen_json") or super().to_json()
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState) -> FrozenDeck:
     tiles = tile_layer()
-    return pdk.Deck(
+    return FrozenDeck(
         layers=[*([tiles] if tiles else []), *layers],
         initial_view_state=view,
         map_provider=None,
         tooltip=TOOLTIP,
-    )
+    ).freeze()
 
 
+def chart(
+    communities: pd.DataFrame,
+    *,
+    highlight: str | None = None,
+    choropleth: bool = False,
+    density: pd.DataFrame | None = None,
+    codes: list[str] | None = None,
+    width: int = 1100,
+    height: int = 620,
+) -> FrozenDeck:
+    """The community map for ``st.pydeck_chart``: boundaries (filled by share when ``choropleth``), the
+    density cells on top when given, the ``highlight`` community outlined; the view fitted to ``codes``
+    (None = every community). Built once per content (``memo``), so reruns only send it."""
+    return _chart(communities, highlight, choropleth, density, codes, width, height, tile_url())
+
+
+@memo.cached
+def _chart(communities, highlight, choropleth, density, codes, width, height, tiles) -> FrozenDeck:
+    base = boundaries_layer(communities, highlight=highlight, choropleth=choropleth)
+    cells = cells_layer(density) if density is not None and not density.empty else None
+    layers = stack(base, cells, highlight_layer(communities, highlight))
+    return deck(layers, view_for(communities, codes, width, height))
+
+
+@memo.cached
 def legend_html(values: pd.Series, percent: bool, title: str) -> str:
     """A small colour legend: quantile classes for shares, geometric classes for counts."""
     breaks = quantile_breaks(values) if percent else count_breaks(values)

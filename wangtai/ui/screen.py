@@ -25,8 +25,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from wangtai import clock
-from wangtai.ui import charts, data, maps
+from wangtai.ui import charts, data, maps, memo
 from wangtai.ui import format as fmt
+from wangtai.ui import kpis as figures_of
 
 STATE_KEY = "wangtai_screen"
 DESIGN_W, DESIGN_H = 1920, 1080
@@ -184,17 +185,18 @@ def show(filters) -> None:
         state["index"] %= len(deck)
         slide = deck[state["index"]]
         scoped = slide_filters(slide, filters, share)
+        fresh = freshness_text(data.run("data_freshness"))  # once: the header and the snapshot show it
         with st.container(key="wt_screen", gap="small"):
-            _header(slide, scoped, state, config, len(deck))
+            _header(slide, scoped, state, config, len(deck), fresh)
             spec = RENDER[slide.view](scoped, share)
-            spec["fresh"] = freshness_text(data.run("data_freshness"))
+            spec["fresh"] = fresh
             _footer(slide, scoped, state, config, len(deck), spec)
 
     _slide()
 
 
-def _header(slide: Slide, filters, state: dict, config: Config, count: int) -> None:
-    from wangtai.ui.setup import APP_NAME, freshness_text
+def _header(slide: Slide, filters, state: dict, config: Config, count: int, fresh: str) -> None:
+    from wangtai.ui.setup import APP_NAME
 
     now = clock.now()
     left, middle, right = st.columns([7, 5, 5], vertical_alignment="center", gap="small")
@@ -213,7 +215,6 @@ def _header(slide: Slide, filters, state: dict, config: Config, count: int) -> N
         f"</span></div><div class='wt-pips'>{dots}</div>",
         unsafe_allow_html=True,
     )
-    fresh = freshness_text(data.run("data_freshness"))
     right.markdown(
         f'<div class="wt-clock"><span class="wt-date">{fmt.day(now)} {fmt.weekday(now.isoweekday())}</span>'
         f'<span class="wt-time">{now:%H:%M:%S}</span></div>'
@@ -252,24 +253,19 @@ def _footer(slide: Slide, filters, state: dict, config: Config, count: int, spec
         from wangtai.ui.login import may_export
 
         if may_export():  # not for the wall-screen role (wangtai.auth.roles): no exports at all
-            st.download_button(
-                "截图 PNG",
-                data=lambda: snapshot.png(spec),
-                file_name=f"{name}.png",
-                mime="image/png",
-                icon="📷",
-                key="wt_screen_png",
-                on_click="ignore",
-            )
-            st.download_button(
-                "会议纪要 PDF",
-                data=lambda: snapshot.pdf(spec),
-                file_name=f"{name}.pdf",
-                mime="application/pdf",
-                icon="📄",
-                key="wt_screen_pdf",
-                on_click="ignore",
-            )
+            for label, build, ext, mime, icon in (
+                ("截图 PNG", snapshot.png, "png", "image/png", "📷"),
+                ("会议纪要 PDF", snapshot.pdf, "pdf", "application/pdf", "📄"),
+            ):
+                st.download_button(
+                    label,
+                    data=lambda build=build: build(spec),  # built on the click, not on every tick
+                    file_name=f"{name}.{ext}",
+                    mime=mime,
+                    icon=icon,
+                    key=f"wt_screen_{ext}",
+                    on_click="ignore",
+                )
         st.page_link("dashboard.py", label="退出大屏", icon="↩️", query_params=link_params(filters) or None)
         st.markdown(
             '<span class="wt-keys">空格 暂停/继续 · ←/→ 切换 · 点击画面暂停 · F 全屏</span>',
@@ -281,24 +277,8 @@ def _footer(slide: Slide, filters, state: dict, config: Config, count: int, spec
 
 
 def kpis(row: dict) -> list[tuple[str, str, str | None]]:
-    """(label, value, sub-line) of the big figures — the overview query's numbers, formatted as on 总览."""
-    reg_gap = rate_gap = None
-    if row.get("plan_registered") is not None and row.get("registered") is not None:
-        reg_gap = f"较计划 {fmt.signed(row['registered'] - row['plan_registered'])} 人"
-    if row.get("registration_rate") is not None and row.get("plan_rate") is not None:
-        rate_gap = (
-            f"计划 {fmt.pct(row.get('plan_rate'))} · {fmt.pp(row['registration_rate'] - row['plan_rate'])}"
-        )
-    return [
-        ("实有人口", fmt.num(row.get("residents")), None),
-        ("新市民", fmt.num(row.get("newcomers")), None),
-        ("新市民占比", fmt.pct(row.get("newcomer_share")), None),
-        ("登记人数", fmt.num(row.get("registered")), reg_gap),
-        ("登记率", fmt.pct(row.get("registration_rate")), rate_gap),
-        ("今日扫码", fmt.num(row.get("scans_today")), f"近1小时 {fmt.num(row.get('scans_last_hour'))}"),
-        ("新发现", fmt.num(row.get("discovered")), "扫码登记但不在实有人口中"),
-        ("出租屋建档率", fmt.pct(row.get("rental_archive_rate")), f"出租屋 {fmt.num(row.get('rentals'))} 套"),
-    ]
+    """(label, value, sub-line) of the big figures — the overview query's numbers, as on 总览."""
+    return [kpi.on_screen for kpi in figures_of.overview(row)]
 
 
 def _metrics(figures: list[tuple[str, str, str | None]], per_row: int, key: str, height: int = 162) -> None:
@@ -312,8 +292,12 @@ def _metrics(figures: list[tuple[str, str, str | None]], per_row: int, key: str,
             column.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off", height=height)
 
 
-def _plot(fig: go.Figure, key: str, height: int, width: int) -> None:
-    """A chart at a fixed design size: under CSS zoom plotly would measure the zoomed width."""
+@memo.cached
+def _styled(build, width: int, height: int, /, *args, **kwargs) -> go.Figure:
+    """``build(*args, **kwargs)`` at a fixed design size in the big-screen fonts (under CSS zoom plotly
+    would measure the zoomed width). Built uncached, so the pages' shared figure is not changed; kept per
+    content itself."""
+    fig = getattr(build, "build", build)(*args, **kwargs)
     fig.update_layout(
         width=width,
         height=height,
@@ -325,21 +309,23 @@ def _plot(fig: go.Figure, key: str, height: int, width: int) -> None:
     fig.update_xaxes(tickfont=dict(size=16), title_font=dict(size=17))
     fig.update_yaxes(tickfont=dict(size=16), title_font=dict(size=17))
     fig.update_traces(textfont_size=17, selector=dict(type="bar"))
-    st.plotly_chart(fig, key=key, config=PLOT_CONFIG, width="content")
+    return fig
 
 
 def _caption(text: str) -> None:
     st.markdown(f'<div class="wt-panel">{text}</div>', unsafe_allow_html=True)
 
 
-def _share_figure(share: pd.DataFrame, filters, n: int, height: int) -> go.Figure | None:
+def _share_figure(share: pd.DataFrame, filters, n: int, height: int, size: tuple) -> go.Figure | None:
     if share.empty:
         return None
     ranked = share.sort_values("newcomer_share", ascending=False)
     top = ranked.head(n)
     if filters.community_code and filters.community_code not in set(top["community_code"]):
         top = ranked[ranked["community_code"].isin([*top["community_code"], filters.community_code])]
-    return charts.ranked_bars(
+    return _styled(
+        charts.ranked_bars,
+        *size,
         top,
         "community_name",
         "newcomer_share",
@@ -349,12 +335,12 @@ def _share_figure(share: pd.DataFrame, filters, n: int, height: int) -> go.Figur
     )
 
 
-def _progress_figure(filters, height: int) -> go.Figure | None:
+def _progress_figure(filters, height: int, size: tuple[int, int]) -> go.Figure | None:
     progress = data.scoped("registration_progress", filters)
     if progress.empty:
         return None
     projection = data.first_row(data.scoped("campaign_projection", filters))
-    return charts.progress_vs_plan(progress, projection, height=height)
+    return _styled(charts.progress_vs_plan, *size, progress, projection, height=height)
 
 
 def _map(
@@ -366,29 +352,31 @@ def _map(
     width: int,
     area_view: bool = False,
 ):
-    code = filters.community_code
-    base = maps.boundaries_layer(communities, highlight=code, choropleth=density is None)
-    cells = maps.cells_layer(density) if density is not None and not density.empty else None
-    layers = maps.stack(base, cells, maps.highlight_layer(communities, code))
-    view = maps.view_for(
-        communities, maps.focus(communities, filters, community=not area_view), width, height
+    figure = maps.chart(
+        communities,
+        highlight=filters.community_code,
+        choropleth=density is None,
+        density=density,
+        codes=maps.focus(communities, filters, community=not area_view),
+        width=width,
+        height=height,
     )
-    st.pydeck_chart(maps.deck(layers, view), height=height, key=key)
+    st.pydeck_chart(figure, height=height, key=key)
 
 
-def _panel(title: str, fig: go.Figure | None, key: str, height: int, width: int, what: str) -> None:
+def _panel(title: str, fig: go.Figure | None, key: str, what: str) -> None:
     _caption(title)
     if fig is None:
         charts.empty_note(pd.DataFrame(), what)
     else:
-        _plot(fig, key, height, width)
+        st.plotly_chart(fig, key=key, config=PLOT_CONFIG, width="content")
 
 
 def overview_slide(filters, share: pd.DataFrame) -> dict:
     figures = kpis(data.first_row(data.scoped("overview", filters)))
     _metrics(figures, 4, "overview")
-    share_fig = _share_figure(share, filters, 12, 490)
-    progress_fig = _progress_figure(filters, 490)
+    share_fig = _share_figure(share, filters, 12, 490, (660, 480))
+    progress_fig = _progress_figure(filters, 490, (660, 480))
     communities = data.run("community_map")
     left, middle, right = st.columns([4, 4, 3], gap="medium")
     with left:
@@ -396,12 +384,10 @@ def overview_slide(filters, share: pd.DataFrame) -> dict:
             f"社区新市民占比前 12（{filters.area or '全街道'}）",
             share_fig,
             "wt_s_share",
-            480,
-            660,
             "社区数据",
         )
     with middle:
-        _panel("一家亲登记进度 vs 计划", progress_fig, "wt_s_progress", 480, 660, "登记进度")
+        _panel("一家亲登记进度 vs 计划", progress_fig, "wt_s_progress", "登记进度")
     with right:
         _caption("新市民占比地图")
         if not charts.empty_note(communities, "地图数据"):
@@ -456,46 +442,44 @@ def map_slide(filters, share: pd.DataFrame) -> dict:
 
 def campaign_slide(filters, share: pd.DataFrame) -> dict:
     p = data.first_row(data.scoped("campaign_projection", filters))
-    on_track = bool(p.get("on_track"))
-    finish = p.get("projected_finish")
-    figures = [
-        ("目标登记率", fmt.pct(p.get("target_rate")), f"目标 {fmt.num(p.get('target_registered'))} 人"),
-        ("已登记", fmt.num(p.get("registered")), f"新市民 {fmt.num(p.get('newcomers'))}"),
-        ("距截止", f"{fmt.num(p.get('days_left'))} 天", f"截止 {fmt.day(p.get('deadline'))}"),
-        ("近14日日均", f"{fmt.num(p.get('pace_14d'))} 人", "每天新登记"),
-        ("需要日均", f"{fmt.num(p.get('needed_pace'))} 人", "才能按期达标"),
-        ("预计完成", fmt.day(finish, with_year=False), "可按期完成" if on_track else "将逾期"),
-    ]
+    on_track = figures_of.on_track(p)
+    figures = [kpi.on_screen for kpi in figures_of.campaign(p)]
     columns = st.columns(6, gap="small")
     for index, (column, (label, value, sub)) in enumerate(zip(columns, figures, strict=True)):
         color = ("green" if on_track else "red") if index == 5 else "off"
         column.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off")
-    progress_fig = _progress_figure(filters, 600)
+    progress_fig = _progress_figure(filters, 600, (1080, 600))
     units = data.scoped("unit_progress", filters)
     behind = units[units["gap"] < 0].sort_values("gap").head(14).copy() if not units.empty else units
     units_fig = None
     if not behind.empty:
         behind["behind"] = -behind["gap"]
-        units_fig = charts.ranked_bars(
-            behind, "unit_name", "behind", value_title="落后今日计划（人）", percent=False, height=600
+        units_fig = _styled(
+            charts.ranked_bars,
+            720,
+            600,
+            behind,
+            "unit_name",
+            "behind",
+            value_title="落后今日计划（人）",
+            percent=False,
+            height=600,
         )
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        _panel(
-            "累计登记 vs 计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", 600, 1080, "登记进度"
-        )
+        _panel("累计登记 vs 计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", "登记进度")
     with right:
         title = (
             f"落后计划的单位（{len(units[units['gap'] < 0]) if not units.empty else 0} 个，缺口最大的在前）"
         )
-        _panel(title, units_fig, "wt_s_units", 600, 720, "落后单位（全部按计划）")
+        _panel(title, units_fig, "wt_s_units", "落后单位（全部按计划）")
     return {"title": "登记进度", "filters": filters, "kpis": figures, "charts": [progress_fig, units_fig]}
 
 
 def community_slide(filters, share: pd.DataFrame) -> dict:
     figures = kpis(data.first_row(data.scoped("overview", filters)))
     _metrics(figures, 4, "community")
-    progress_fig = _progress_figure(filters, 420)
+    progress_fig = _progress_figure(filters, 420, (1100, 420))
     communities = data.run("community_map")
     left, right = st.columns([3, 2], gap="medium")
     with left:
@@ -503,8 +487,6 @@ def community_slide(filters, share: pd.DataFrame) -> dict:
             f"{filters.label} · 一家亲登记进度 vs 计划",
             progress_fig,
             "wt_s_c_progress",
-            420,
-            1100,
             "登记进度",
         )
     with right:

@@ -70,32 +70,12 @@ def _header(fig: go.Figure, spec: dict) -> None:
     filters = spec.get("filters")
     label = filters.label if filters is not None else "王台街道"
     now = clock.now()
-    fig.add_annotation(
-        x=0,
-        y=1.0,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="top",
-        showarrow=False,
-        text=f"<b>{APP_NAME} · {label}</b>　<span style='color:#3DA5FF'>{spec.get('title', '')}</span>",
-        font=dict(size=34),
-    )
+    title = f"<b>{APP_NAME} · {label}</b>　<span style='color:#3DA5FF'>{spec.get('title', '')}</span>"
+    _text(fig, 0, 1.0, title, dict(size=34))
     right = f"{fmt.day(now)} {fmt.weekday(now.isoweekday())} {now:%H:%M}"
     if spec.get("fresh"):
         right += f"<br><span style='font-size:18px;color:{MUTED}'>{spec['fresh']}</span>"
-    fig.add_annotation(
-        x=1,
-        y=1.0,
-        xref="paper",
-        yref="paper",
-        xanchor="right",
-        yanchor="top",
-        showarrow=False,
-        text=right,
-        font=dict(size=24),
-        align="right",
-    )
+    _text(fig, 1, 1.0, right, dict(size=24), xanchor="right", align="right")
 
 
 def _cards(fig: go.Figure, kpis: list, top: float) -> None:
@@ -120,41 +100,17 @@ def _cards(fig: go.Figure, kpis: list, top: float) -> None:
             layer="below",
         )
         cx = x0 + 0.008
-        fig.add_annotation(
-            x=cx,
-            y=y1 - 0.012,
-            xref="paper",
-            yref="paper",
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            text=label,
-            font=dict(size=18, color=MUTED),
-        )
-        fig.add_annotation(
-            x=cx,
-            y=y1 - 0.05,
-            xref="paper",
-            yref="paper",
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            text=f"<b>{value}</b>",
-            font=dict(size=40),
-        )
+        _text(fig, cx, y1 - 0.012, label, dict(size=18, color=MUTED))
+        _text(fig, cx, y1 - 0.05, f"<b>{value}</b>", dict(size=40))
         if sub:
             color = "#FF5C5C" if " -" in sub else ("#2ECC71" if " +" in sub else MUTED)
-            fig.add_annotation(
-                x=cx,
-                y=y1 - height + 0.012,
-                xref="paper",
-                yref="paper",
-                xanchor="left",
-                yanchor="bottom",
-                showarrow=False,
-                text=sub,
-                font=dict(size=14, color=color),
-            )
+            _text(fig, cx, y1 - height + 0.012, sub, dict(size=14, color=color), yanchor="bottom")
+
+
+def _text(fig: go.Figure, x: float, y: float, text: str, font: dict, **where) -> None:
+    """Text placed on the slide (paper coordinates), anchored at its top left unless ``where`` says else."""
+    placed = {"xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top", **where}
+    fig.add_annotation(x=x, y=y, text=text, font=font, showarrow=False, **placed)
 
 
 def _axis_name(index: int, letter: str) -> tuple[str, str]:
@@ -166,8 +122,10 @@ def _axis_name(index: int, letter: str) -> tuple[str, str]:
 def _copy_chart(fig: go.Figure, source: go.Figure, index: int, x_domain, y_domain) -> None:
     x_key, x_ref = _axis_name(index, "x")
     y_key, y_ref = _axis_name(index, "y")
-    for trace in source.data:
-        fig.add_trace(trace.update(xaxis=x_ref, yaxis=y_ref, showlegend=bool(trace.name)))
+    for trace in source.data:  # a copy: the source is the screen's shared figure (wangtai.ui.memo)
+        fig.add_trace(
+            {**trace.to_plotly_json(), "xaxis": x_ref, "yaxis": y_ref, "showlegend": bool(trace.name)}
+        )
     x_axis = source.layout.xaxis.to_plotly_json()
     y_axis = source.layout.yaxis.to_plotly_json()
     grid = dict(gridcolor=LINE, zerolinecolor=LINE, linecolor=LINE, tickfont=dict(size=15))
