@@ -67,6 +67,9 @@ def units_section(units) -> None:
     exports.download_buttons(units, "落后单位", f"单位登记进度_{filters.label}", "units")
 
 
+DOOR_PREVIEW_ROWS = 500
+
+
 def door_to_door(units) -> None:
     if units.empty:
         return
@@ -80,8 +83,10 @@ def door_to_door(units) -> None:
     people = data.scoped("unregistered_newcomers", filters, unit_id=unit)
     if charts.empty_note(people, "未登记人员（该单位已全部登记）"):
         return
-    st.caption(f"共 {len(people)} 人。仅显示脱敏信息，导出文件同样脱敏，请按个人信息保护要求使用。")
-    tables.show(people, tables.UNREGISTERED_COLUMNS, height=320)
+    shown = people.head(DOOR_PREVIEW_ROWS)  # a long list is for export, not for the browser
+    more = f"，下表显示前 {len(shown)} 人，完整名单请导出" if len(shown) < len(people) else ""
+    st.caption(f"共 {len(people)} 人{more}。仅显示脱敏信息，导出文件同样脱敏，请按个人信息保护要求使用。")
+    tables.show(shown, tables.UNREGISTERED_COLUMNS, height=320)
     exports.download_buttons(people, "入户名单", f"入户名单_{labels[unit]}", "door")
 
 
