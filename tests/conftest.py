@@ -47,3 +47,11 @@ def demo_paths(demo_raw: DataPaths, tmp_path_factory: pytest.TempPathFactory) ->
 def copy_data(source: DataPaths, target_root: Path) -> DataPaths:
     shutil.copytree(source.root, target_root, dirs_exist_ok=True)
     return DataPaths(target_root)
+
+
+@pytest.fixture(autouse=True)
+def _own_user_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Browser tests share one user store among their servers (WANGTAI_AUTH_DIR, set for the session);
+    every other test keeps its users in its own data directory, whatever ran before it."""
+    if request.node.get_closest_marker("browser") is None:
+        monkeypatch.delenv("WANGTAI_AUTH_DIR", raising=False)
