@@ -17,7 +17,9 @@ def projection_strip(p: dict) -> None:
         return
     figures = kpis.campaign(p, with_year=True)  # the same figures as the 大屏 (wangtai.ui.kpis)
     on_track = kpis.on_track(p)
-    for index, (column, kpi) in enumerate(zip(st.columns(len(figures)), figures, strict=True)):
+    per_row = 3  # six tiles in one row cut their figures off on a 1366-px laptop
+    columns = [column for _ in range(0, len(figures), per_row) for column in st.columns(per_row)]
+    for index, (column, kpi) in enumerate(zip(columns, figures, strict=False)):
         last = index == len(figures) - 1  # the projected finish: green on track, red late
         column.metric(
             kpi.label,
