@@ -27,6 +27,10 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
   [data-testid="stMetric"] { padding: 0.45rem 0.6rem; }
   [data-testid="stMetricLabel"] [data-testid="stTooltipIcon"] { display: none; }
   [data-testid="stMetricLabel"] p { font-size: 0.9rem !important; }
+  /* a label with its plan ("登记人数（计划 13,512）") wraps on a laptop instead of ending in "…" */
+  [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  }
   [data-testid="stMetricDelta"] { font-size: 0.82rem; }
 }
 [data-testid="stPageLink"] p { font-size: 1.08rem; font-weight: 600; }
