@@ -57,11 +57,7 @@ final as (
         days.day,
         coalesce(daily.new_registered, 0) as new_registered,
         cast(sum(coalesce(daily.new_registered, 0)) over (order by days.day) as bigint) as registered_cumulative,
-        campaign.target_rate * totals.newcomers * case
-            when campaign.deadline <= campaign."start" then case when days.day >= campaign.deadline then 1.0 else 0.0 end
-            else least(1.0, greatest(0.0,
-                date_diff('day', campaign."start", days.day) / date_diff('day', campaign."start", campaign.deadline)))
-        end as plan_cumulative,
+        campaign.target_rate * totals.newcomers * plan_fraction(campaign."start", campaign.deadline, days.day) as plan_cumulative,
         totals.newcomers
     from days
     left join daily using (day)

@@ -53,11 +53,7 @@ recent_scans as (
 
 plan as (
     select
-        campaign.target_rate * case
-            when campaign.deadline <= campaign."start" then case when params.today >= campaign.deadline then 1.0 else 0.0 end
-            else least(1.0, greatest(0.0,
-                date_diff('day', campaign."start", params.today) / date_diff('day', campaign."start", campaign.deadline)))
-        end as plan_rate
+        campaign.target_rate * plan_fraction(campaign."start", campaign.deadline, params.today) as plan_rate
     from campaign, params
 ),
 
