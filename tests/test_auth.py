@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wangtai.auth import audit
+from wangtai.auth import audit, testing
 from wangtai.auth import store as store_module
 from wangtai.auth.roles import ROLES, role
 from wangtai.auth.scope import Refused, force_params, scope_for
@@ -20,7 +20,6 @@ from wangtai.auth.store import AuthError, UserStore
 from wangtai.auth.testing import make_user, session_token
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
-from wangtai.ui.login import TOKEN_KEY
 from wangtai.ui.setup import FILTER_KEY, PAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -249,18 +248,7 @@ def app_env(demo_paths, monkeypatch):
 def open_as(
     token: str | None, page: str = "dashboard.py", query: dict | None = None, session=None
 ) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=30)
-    if token:
-        at.session_state[TOKEN_KEY] = token
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    for key, value in (session or {}).items():
-        at.session_state[key] = value
-    at.run()
-    if page != "dashboard.py":
-        at.switch_page(page)
-        at.run()
-    return at
+    return testing.open_page(token, page, query, session)
 
 
 def body(at: AppTest) -> str:

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from wangtai.auth import testing
 from wangtai.auth.testing import session_token
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
 from wangtai.ui import exports
 from wangtai.ui import format as fmt
-from wangtai.ui.login import TOKEN_KEY
 from wangtai.ui.setup import FILTER_KEY, PAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,26 +81,12 @@ def a_community(demo_paths: DataPaths) -> dict:
     return {"code": row["community_code"], "name": row["community_name"], "area": row["area"]}
 
 
-def login_as(at: AppTest, page: str, role: str | None = None) -> None:
-    """Log the AppTest session in as a new user whose role may open ``page`` (wangtai.auth.testing)."""
-    role = role or ("管理员" if page == "pages/admin.py" else "领导")
-    at.session_state[TOKEN_KEY] = session_token(DataPaths.from_env(), role)
-
-
 def open_page(
     page: str, query: dict | None = None, session: dict | None = None, role: str | None = None
 ) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=30)
-    login_as(at, page, role)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    for key, value in (session or {}).items():
-        at.session_state[key] = value
-    at.run()
-    if page != "dashboard.py":
-        at.switch_page(page)
-        at.run()
-    return at
+    """``page`` logged in as a new user whose role may open it (wangtai.auth.testing)."""
+    role = role or ("管理员" if page == "pages/admin.py" else "领导")
+    return testing.open_page(session_token(DataPaths.from_env(), role), page, query, session)
 
 
 def assert_clean(at: AppTest) -> None:

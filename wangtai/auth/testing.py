@@ -3,6 +3,7 @@ session token for it. AppTest: ``at.session_state[login.TOKEN_KEY] = token``; a 
 ``wangtai_session`` (``browser_cookie``)."""
 
 import secrets
+from pathlib import Path
 
 from wangtai.auth.roles import role as role_of
 from wangtai.auth.store import UserStore
@@ -32,3 +33,26 @@ def browser_cookie(token: str, url: str) -> dict:
     from wangtai.ui.login import COOKIE
 
     return {"name": COOKIE, "value": token, "url": url}
+
+
+def open_page(
+    token: str | None, page: str = "dashboard.py", query: dict | None = None, session: dict | None = None
+):
+    """An AppTest of ``page`` in a session logged in with ``token`` (None: logged out), with link parameters
+    and session keys set first. Opened through the entry, then switched, as a user would."""
+    from streamlit.testing.v1 import AppTest
+
+    from wangtai.ui.login import TOKEN_KEY
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard.py"), default_timeout=30)
+    if token:
+        at.session_state[TOKEN_KEY] = token
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    at.run()
+    if page != "dashboard.py":
+        at.switch_page(page)
+        at.run()
+    return at
