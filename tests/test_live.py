@@ -108,6 +108,26 @@ def test_the_thread_ingests_a_renamed_file_quarantines_a_bad_one_and_ignores_a_h
     assert half.exists() and ".still_writing.parquet.tmp" not in manifest
 
 
+def test_the_thread_brings_the_runner_up_to_date_before_any_page_asks(
+    live_paths: DataPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wangtai.runner import Runner
+
+    monkeypatch.setenv("WANGTAI_NOW", NOW.isoformat())
+    runner = Runner(live_paths)
+    before = int(runner.run("overview").iloc[0]["scans_today"])
+    changes: list[bool] = []
+    worker = LiveIngest(live_paths, interval=0.2, follow=lambda: changes.append(runner.refresh())).start()
+    try:
+        batch = Simulator(live_paths, seed=8, bad_share=0).registration_batch(7, now=NOW)
+        assert _wait_for(lambda: True in changes), "the runner followed the new batch by itself"
+    finally:
+        worker.stop()
+    assert not batch.path.exists()
+    assert runner.refresh() is False, "a page asking now finds the tables already current"
+    assert int(runner.run("overview").iloc[0]["scans_today"]) == before + 7
+
+
 # ---- the demo feed --------------------------------------------------------------------------------------
 
 

@@ -4,7 +4,9 @@
   waiting, under the cross-process ingest lock without waiting for it: when another server process or a
   ``wangtai ingest --watch`` service is ingesting, this poll is skipped. Half-written files are never read
   (hidden temporary names are ignored; a file still changing is left for the next poll) and a file that
-  fails is quarantined by ingest while the rest go on.
+  fails is quarantined by ingest while the rest go on. After every poll it calls ``follow`` (the server's
+  runner catching up with the warehouse), whoever ingested: the in-memory tables are brought up to date
+  here, off the pages' path, so the first viewer after a new batch does not wait for it.
 - ``FEED_INTERVALS`` and ``stale_feeds`` — how often each feed is expected to deliver a file, and which
   feeds have been silent for longer than that. (Kept here rather than in ``wangtai.contract``, which is
   the data contract's own module; move them there if the contract ever states the intervals.)
@@ -19,6 +21,7 @@ import logging
 import os
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -131,9 +134,17 @@ def poll_seconds() -> float:
 class LiveIngest:
     """Poll the inbox in a daemon thread and ingest new files; never waits for another process's ingest."""
 
-    def __init__(self, paths: DataPaths, interval: float = DEFAULT_POLL):
+    def __init__(
+        self,
+        paths: DataPaths,
+        interval: float = DEFAULT_POLL,
+        follow: Callable[[], object] | None = None,
+        ingest: bool = True,
+    ):
         self.paths = paths
         self.interval = interval
+        self.follow = follow  # called after every poll: bring what serves the pages up to the warehouse
+        self.ingest = ingest  # False: only follow (another process ingests)
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
         self.runs = 0  # ingest runs that found something and held the lock
@@ -176,7 +187,10 @@ class LiveIngest:
     def _loop(self) -> None:
         while not self.stop_event.is_set():
             try:
-                self.poll_once()
+                if self.ingest:
+                    self.poll_once()
+                if self.follow is not None:
+                    self.follow()
                 self.last_error = None
             except Exception as error:  # keep polling: e.g. a broken reference file an administrator fixes
                 if str(error) != self.last_error:

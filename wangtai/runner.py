@@ -189,13 +189,17 @@ class Runner:
     def data_version(self) -> str:
         return staging.data_version(self.paths)
 
-    def _refresh(self) -> None:
+    def refresh(self) -> bool:
+        """Bring the in-memory tables up to the warehouse now; True when something had changed.
+
+        A server calls this from its background thread as soon as a batch lands (``wangtai.live``), so that
+        pages find the tables current; a query calls it too, in case it comes first."""
         version = self.data_version()
         if version == self._version:
-            return
+            return False
         with self._lock:
             if version == self._version:
-                return
+                return False
             try:
                 files = staging.source_files(self.paths)
                 # the views the in-memory tables are built from; the rest when a query asks for them
@@ -210,6 +214,7 @@ class Runner:
                 detail = f"{type(error).__name__}: {error}"
                 raise QueryError("数据载入内存失败，请联系运维人员", detail) from error
             self._version = version
+            return True
 
     def _materialize(self, version: str, files: dict[str, tuple[Path, ...]]) -> None:
         """Bring the in-memory hot tables up to the warehouse, reloading only what changed: reference tables
@@ -361,7 +366,7 @@ class Runner:
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         spec = self.spec(name)
         bound = self.bind(name, params)
-        self._refresh()
+        self.refresh()
         if "stg_" in spec.sql and not self._views_current:  # a query over the Parquet views themselves
             with self._lock:
                 try:

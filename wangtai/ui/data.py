@@ -38,6 +38,11 @@ def runner() -> Runner:
     return _runner(str(data_paths().root))
 
 
+def runner_for(root: str) -> Runner:
+    """The runner of a data directory (the same one the pages use), for the server's background thread."""
+    return _runner(root)
+
+
 def data_version() -> str:
     """What the warehouse holds now; a new batch changes it, so cached results refresh at once."""
     try:

@@ -1,7 +1,8 @@
 """Live screens: parts of a page that update by themselves, without reloading, flicker or greying out.
 
-- ``start_ingest()`` — one background ingest thread per server process and data directory
-  (``wangtai.live.LiveIngest``), started by the shared setup; ``WANGTAI_LIVE_INGEST=0`` turns it off.
+- ``start_ingest()`` — one background thread per server process and data directory
+  (``wangtai.live.LiveIngest``), started by the shared setup: it ingests new inbox files
+  (``WANGTAI_LIVE_INGEST=0`` turns that off) and keeps the runner's in-memory tables up to the warehouse.
 - ``section(key, fetch, draw, params)`` — a fragment that ticks every few seconds
   (``WANGTAI_REFRESH_SECONDS``, default 2; 0 = never). Each tick compares the cheap data version (and the
   minute, for "today" figures) with what this session last drew: unchanged → it redraws the same values
@@ -47,15 +48,15 @@ _drawing = threading.local()  # the memo of the live section being drawn (see ``
 
 
 @st.cache_resource(show_spinner=False)
-def _ingest_thread(root: str) -> LiveIngest:
-    return LiveIngest(DataPaths(Path(root)), poll_seconds()).start()
+def _ingest_thread(root: str, ingest: bool) -> LiveIngest:
+    follow = data.runner_for(root).refresh
+    return LiveIngest(DataPaths(Path(root)), poll_seconds(), follow=follow, ingest=ingest).start()
 
 
-def start_ingest() -> LiveIngest | None:
-    """Start (once per process) the thread that ingests new inbox files; None when turned off."""
-    if not live_ingest_enabled():
-        return None
-    worker = _ingest_thread(str(data.data_paths().root))
+def start_ingest() -> LiveIngest:
+    """Start (once per process) the thread that ingests new inbox files, unless turned off, and brings the
+    runner up to date after each poll."""
+    worker = _ingest_thread(str(data.data_paths().root), live_ingest_enabled())
     return worker.start() if not worker.alive else worker  # restart after a crash of the thread itself
 
 
