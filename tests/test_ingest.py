@@ -20,6 +20,7 @@ from wangtai.idnumber import check_char
 from wangtai.ingest import IngestError, accept_held, ingest_all, list_held, watch
 from wangtai.ingest.pii import mask_names, mask_phones
 from wangtai.paths import DataPaths, secret_file
+from wangtai.warehouse import live_files
 
 NOW = datetime(2026, 11, 27, 10, 30, 0)
 COMMUNITIES = ["370211100200", "370211100201", "370211100001"]
@@ -165,7 +166,7 @@ def paths(tmp_path: Path) -> DataPaths:
 
 
 def manifest(paths: DataPaths) -> pd.DataFrame:
-    files = sorted((paths.warehouse / "manifest").glob("*.parquet"))
+    files = live_files(paths.warehouse / "manifest")  # a compacted segment, not the files it superseded
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files else pd.DataFrame()
 
 
@@ -175,7 +176,7 @@ def quarantined_rows(paths: DataPaths, feed: str) -> pd.DataFrame:
 
 
 def warehouse(paths: DataPaths, feed: str) -> pd.DataFrame:
-    files = sorted((paths.warehouse / feed).glob("*.parquet"))
+    files = live_files(paths.warehouse / feed)
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 

@@ -14,6 +14,7 @@ from test_ingest import NOW, drop, make_id, registrations, write_reference
 
 from wangtai.ingest import ingest_all
 from wangtai.paths import DataPaths
+from wangtai.warehouse import live_files
 
 KINDS = ["good", "good", "good", "bad_check", "unknown_unit", "future", "bad_enum", "null_site", "repeat"]
 
@@ -66,7 +67,7 @@ def test_every_row_accounted_for(kinds: list[str], split: int) -> None:
             assert last.duplicates == len(frame)
         else:
             assert last.quarantined == expected_bad
-        files = sorted((paths.warehouse / "registrations").glob("*.parquet"))
+        files = live_files(paths.warehouse / "registrations")
         stored = [s for f in files for s in pq.read_table(f).column("scan_id").to_pylist()]
         assert sorted(stored) == expected_accepted
         assert sum(r.accepted for r in results) == len(expected_accepted)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from wangtai.paths import FEEDS, DataPaths
+from wangtai.warehouse import batch_range, is_segment, live_files
 
 REPO = Path(__file__).resolve().parent.parent
 QUERIES_DIR = REPO / "queries"
@@ -106,8 +107,8 @@ def _parquet_files(folder: Path, exclude_double_underscore: bool = False) -> lis
 
 def _source_files(paths: DataPaths) -> dict[str, list[Path]]:
     wh = paths.warehouse
-    files = {feed: _parquet_files(wh / feed) for feed in FEEDS}
-    files["manifest"] = _parquet_files(wh / "manifest")
+    files = {feed: live_files(wh / feed) for feed in FEEDS}
+    files["manifest"] = live_files(wh / "manifest")
     files["decisions"] = _parquet_files(wh / "decisions")
     files["quarantined_rows"] = [
         f for feed in FEEDS for f in _parquet_files(paths.quarantine / feed, exclude_double_underscore=True)
@@ -212,13 +213,33 @@ def file_relation(files: Iterable[Path], source: str, filename: bool = False) ->
 
 
 def batch_relation(paths: DataPaths, feed: str, batch_ids: Iterable[str]) -> str:
-    """The table expression over the warehouse files of some batches of a feed (<feed>/<batch_id>.parquet),
-    for the runner's in-memory tables, which append only the batches they have not read yet."""
-    files = [paths.warehouse / feed / f"{batch_id}.parquet" for batch_id in sorted(batch_ids)]
-    files = [path for path in files if path.is_file()]
-    if not files:
+    """The table expression over the rows of some batches of a feed, for the runner's in-memory tables,
+    which append only the batches they have not read yet. A batch is read from its own file
+    (<feed>/<batch_id>.parquet) or, once compacted, from the segment holding it (wangtai.warehouse), filtered
+    to the batches asked for (batch ids, like paths, are ingest's own names: escaped literals)."""
+    wanted = sorted(set(batch_ids))
+    live = live_files(paths.warehouse / feed)
+    own = {batch_range(path)[0]: path for path in live if not is_segment(path)}
+    parts = []
+    files = [own[batch_id] for batch_id in wanted if batch_id in own]
+    if files:
+        parts.append(f"select * from read_parquet({_file_list(files)}, union_by_name = true)")
+    rest = [batch_id for batch_id in wanted if batch_id not in own]
+    segments = [p for p in live if is_segment(p) and any(_holds(p, batch_id) for batch_id in rest)]
+    if segments:
+        ids = ", ".join(sql_string(batch_id) for batch_id in rest)
+        parts.append(
+            f"select * from read_parquet({_file_list(segments)}, union_by_name = true) "
+            f"where batch_id in ({ids})"
+        )
+    if not parts:
         return _empty_relation(feed)
-    return f"read_parquet({_file_list(files)}, union_by_name = true)"
+    return "(" + " union all by name ".join(parts) + ")"
+
+
+def _holds(segment: Path, batch_id: str) -> bool:
+    first, last = batch_range(segment)
+    return first <= batch_id <= last
 
 
 def source_files(paths: DataPaths) -> dict[str, tuple[Path, ...]]:

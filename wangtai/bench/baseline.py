@@ -14,12 +14,13 @@ import pandas as pd
 
 from wangtai import clock
 from wangtai.paths import DataPaths
+from wangtai.warehouse import live_files
 
 LIVING, NEWCOMER = "在住", "流动人口"
 
 
 def _read_dir(folder) -> pd.DataFrame:
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+    files = live_files(folder)  # after compaction: the segment, not the small files it superseded
     if not files:
         return pd.DataFrame()
     return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)

@@ -20,6 +20,7 @@ from filelock import FileLock, Timeout
 
 from wangtai import clock
 from wangtai.contract import FEEDS, Feed
+from wangtai.ingest.compact import compact
 from wangtai.ingest.pii import load_secret
 from wangtai.ingest.reference import Reference, ingest_reference
 from wangtai.ingest.store import (
@@ -40,6 +41,7 @@ from wangtai.ingest.validate import (
     warehouse_rows,
 )
 from wangtai.paths import DataPaths
+from wangtai.warehouse import live_files
 
 log = logging.getLogger("wangtai.ingest")
 
@@ -202,13 +204,22 @@ class _Run:
         return None
 
     def existing_keys(self, feed: Feed) -> list[pa.Array]:
-        """Keys of an increment feed already in the warehouse (only batches in the manifest count)."""
+        """Keys of an increment feed already in the warehouse (only batches in the manifest count), read from
+        the feed's live files: a batch's own file or the segment compaction merged it into."""
         if feed.name not in self._keys:
+            batches = pa.array(
+                sorted(
+                    row["batch_id"]
+                    for row in self.manifest
+                    if row["feed"] == feed.name and row["warehouse_file"]
+                ),
+                pa.string(),
+            )
             arrays = []
-            for row in self.manifest:
-                if row["feed"] == feed.name and row["warehouse_file"]:
-                    table = pq.read_table(self.paths.root / row["warehouse_file"], columns=[feed.key])
-                    arrays.append(table.column(feed.key).combine_chunks().cast(pa.string()))
+            for path in live_files(self.paths.warehouse / feed.name):
+                table = pq.read_table(path, columns=["batch_id", feed.key])
+                table = table.filter(pc.is_in(table.column("batch_id"), value_set=batches))
+                arrays.append(table.column(feed.key).combine_chunks().cast(pa.string()))
             self._keys[feed.name] = arrays
         return self._keys[feed.name]
 
@@ -455,6 +466,7 @@ def ingest_all(paths: DataPaths, now: datetime | None = None, wait: bool = True)
                 result = _ingest_file(run, feed, path)
                 if result is not None:
                     results.append(result)
+        compact(paths)  # keep the file count bounded as batches accumulate (wangtai.ingest.compact)
         return results
     finally:
         held.release()

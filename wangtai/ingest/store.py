@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wangtai.paths import DataPaths
+from wangtai.warehouse import live_files
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -127,7 +128,7 @@ def copy_from_handle(handle, target: Path) -> None:
 
 
 def _read_folder(folder: Path, schema: pa.Schema) -> pa.Table:
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+    files = live_files(folder)
     if not files:
         return schema.empty_table()
     return pa.concat_tables([pq.read_table(p).select(schema.names).cast(schema) for p in files])
