@@ -56,17 +56,65 @@ def test_the_screen_and_the_snapshot_do_not_change_the_pages_shared_figure(demo_
     assert shared.to_json() == before
 
 
+def _pydeck_reference(communities, density, highlight=None, choropleth=False, codes=None, w=1200, h=680):
+    """The map as pydeck itself serializes it, the cells as a DataFrame layer (how it was built before)."""
+    layers = maps.stack(
+        maps.boundaries_layer(communities, highlight=highlight, choropleth=choropleth),
+        pdk.Layer(
+            "PolygonLayer",
+            maps.cells_frame(density),
+            id="cells",
+            pickable=True,
+            stroked=False,
+            filled=True,
+            get_polygon="polygon",
+            get_fill_color="fill",
+            auto_highlight=True,
+        )
+        if density is not None
+        else None,
+        maps.highlight_layer(communities, highlight),
+    )
+    view = maps.view_for(communities, codes, w, h)
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=maps.TOOLTIP).to_json()
+
+
 def test_a_map_is_built_once_and_its_compact_json_is_pydecks(demo_paths: DataPaths) -> None:
     runner = Runner(demo_paths)
     communities = runner.run("community_map", {})
     density = runner.run("newcomer_density", {})
+    code = communities["community_code"].iloc[2]
     deck = maps.chart(communities, density=density, width=1200, height=680)
     assert maps.chart(communities, density=density.copy(), width=1200, height=680) is deck
-    plain = pdk.Deck(  # the same deck as pydeck serializes it (indented)
-        layers=deck.layers,
-        initial_view_state=deck.initial_view_state,
-        map_provider=None,
-        tooltip=maps.TOOLTIP,
-    ).to_json()
+    plain = _pydeck_reference(communities, density)
     assert json.loads(deck.to_json()) == json.loads(plain)
+    assert deck.to_json() == json.dumps(json.loads(plain), ensure_ascii=False, separators=(",", ":"))
     assert len(deck.to_json()) < len(plain) / 2
+    chosen = maps.chart(communities, highlight=code, choropleth=True, codes=[code], width=340, height=400)
+    assert json.loads(chosen.to_json()) == json.loads(
+        _pydeck_reference(communities, None, code, True, [code], 340, 400)
+    )
+
+
+def test_the_cells_json_is_json_dumps_of_the_records() -> None:
+    density = pd.DataFrame(
+        {
+            "cell_id": [1, 2, 3, 4],
+            "lat": [36.06075, 36.06225, 36.0, 35.9805],
+            "lon": [120.001, 120.003, 119.999, 120.0010000000001],
+            "newcomers": [1, 12, 100, 1234],
+            "residents": [4, 40, 300, 5000],
+            "newcomer_share": [0.25, 0.3, 1.0, float("nan")],
+        }
+    )
+    expected = json.dumps(
+        maps.cells_records(density), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    assert maps.cells_json(density) == expected
+    assert '"tip":"本网格新市民 <b>1,234</b> 人（占 —）' in expected  # a missing share is a dash
+    without_share = density.drop(columns="newcomer_share")
+    assert maps.cells_json(without_share) == json.dumps(
+        maps.cells_records(without_share), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    colours = {tuple(r["fill"]) for r in maps.cells_records(density)}
+    assert len(colours) == 4  # 1, 12, 100 and 1,234 people: breaks 4, 17, 72, 297 → four classes

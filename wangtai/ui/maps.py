@@ -9,12 +9,15 @@ Pages draw a map with ``chart(...)``: the layers, the view and the deck.gl JSON 
 cells, and was rebuilt on every rerun.
 """
 
+import functools
 import json
 import math
 import os
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
 from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG
 from wangtai.ui import format as fmt
@@ -142,33 +145,80 @@ def stack(*layers: pdk.Layer | None) -> list[pdk.Layer]:
 
 def cells_frame(density: pd.DataFrame) -> pd.DataFrame:
     """Density cells as rectangles with a colour class and a tooltip (already aggregated in SQL)."""
-    frame = density.copy()
-    breaks = count_breaks(frame["newcomers"])
+    return pd.DataFrame(cells_records(density), columns=["polygon", "fill", "tip", "newcomers"])
+
+
+def cells_records(density: pd.DataFrame) -> list[dict]:
+    """The cells as the layer's records: polygon, colour class, tooltip and count of each cell."""
+    breaks = count_breaks(density["newcomers"])
     half_lat, half_lon = CELL_LAT_DEG / 2, CELL_LON_DEG / 2
-    frame["polygon"] = [
-        [
-            [lon - half_lon, lat - half_lat],
-            [lon + half_lon, lat - half_lat],
-            [lon + half_lon, lat + half_lat],
-            [lon - half_lon, lat + half_lat],
-        ]
-        for lat, lon in zip(frame["lat"], frame["lon"], strict=False)
+    return [
+        {
+            "polygon": [
+                [lon - half_lon, lat - half_lat],
+                [lon + half_lon, lat - half_lat],
+                [lon + half_lon, lat + half_lat],
+                [lon - half_lon, lat + half_lat],
+            ],
+            "fill": _class_color(float(n), breaks, 200),
+            "tip": _cell_tip(n, s),
+            "newcomers": n,
+        }
+        for lat, lon, n, s in _cell_columns(density)
     ]
-    frame["fill"] = [_class_color(float(n), breaks, 200) for n in frame["newcomers"]]
-    share = frame["newcomer_share"] if "newcomer_share" in frame else [None] * len(frame)
-    frame["tip"] = [
-        f"本网格新市民 <b>{fmt.num(n)}</b> 人"
-        + (f"（占 {fmt.pct(s)}）" if s is not None else "")
+
+
+def cells_json(density: pd.DataFrame) -> str:
+    """``cells_records`` as compact JSON with sorted keys (what the deck carries), written directly: thousands
+    of cells through ``json.dumps`` of records cost 30–100 ms per map. A cell's rectangle is the same on
+    every map and every build, so its text is made once per process (``_cell_polygon``)."""
+    breaks = count_breaks(density["newcomers"])
+    fills = [json.dumps(_class_color(b + 0.5, breaks, 200), separators=(",", ":")) for b in [-1.0, *breaks]]
+    edges = np.asarray(breaks, dtype=float)
+    columns = list(_cell_columns(density))
+    classes = np.searchsorted(edges, [n for _, _, n, _ in columns], side="left").tolist()
+    # The tooltip is our own text (digits, "," "." "%" and "—" in a fixed template): nothing in it needs
+    # escaping in JSON, so it is quoted as it is (tests compare with json.dumps).
+    items = [
+        f'{{"fill":{fills[c]},"newcomers":{n},"polygon":{_cell_polygon(lat, lon)},'
+        f'"tip":"{_cell_tip(n, share)}"}}'
+        for (lat, lon, n, share), c in zip(columns, classes, strict=True)
+    ]
+    return "[" + ",".join(items) + "]"
+
+
+def _cell_columns(density: pd.DataFrame):
+    """(lat, lon, newcomers, share) per cell as plain Python values (counts as ints: "12", not "12.0")."""
+    counts = [int(n) for n in density["newcomers"]]
+    shares = density["newcomer_share"].tolist() if "newcomer_share" in density else [None] * len(density)
+    return zip(density["lat"].tolist(), density["lon"].tolist(), counts, shares, strict=True)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # every cell of a city is a few MB of short strings
+def _cell_polygon(lat: float, lon: float) -> str:
+    half_lat, half_lon = CELL_LAT_DEG / 2, CELL_LON_DEG / 2
+    corners = [
+        [lon - half_lon, lat - half_lat],
+        [lon + half_lon, lat - half_lat],
+        [lon + half_lon, lat + half_lat],
+        [lon - half_lon, lat + half_lat],
+    ]
+    return json.dumps(corners, separators=(",", ":"))
+
+
+def _cell_tip(newcomers: int, share) -> str:
+    return (
+        f"本网格新市民 <b>{newcomers:,}</b> 人"  # = fmt.num of an int, without its float round trip
+        + (f"（占 {fmt.pct(share)}）" if share is not None else "")
         + "<br/>网格约 170 米 × 180 米"
-        for n, s in zip(frame["newcomers"], share, strict=False)
-    ]
-    return frame[["polygon", "fill", "tip", "newcomers"]]
+    )
 
 
 def cells_layer(density: pd.DataFrame) -> pdk.Layer:
+    """The density cells; their data is JSON text already (``cells_json``), put in place by ``FrozenDeck``."""
     return pdk.Layer(
         "PolygonLayer",
-        cells_frame(density),
+        RawJSON(cells_json(density)),
         id="cells",
         pickable=True,
         stroked=False,
@@ -177,6 +227,10 @@ def cells_layer(density: pd.DataFrame) -> pdk.Layer:
         get_fill_color="fill",
         auto_highlight=True,
     )
+
+
+class RawJSON(str):
+    """Layer data that is JSON text already: ``FrozenDeck`` writes it into the deck's JSON as it is."""
 
 
 def tile_url() -> str:
@@ -252,7 +306,18 @@ class FrozenDeck(pdk.Deck):
     """A deck whose JSON is made once, compact, when it is built; it is shared (memo) and never changed."""
 
     def freeze(self) -> "FrozenDeck":
-        text = json.dumps(json.loads(super().to_json()), ensure_ascii=False, separators=(",", ":"))
+        raw: dict[str, str] = {}
+        for index, layer in enumerate(self.layers):
+            if isinstance(layer.data, RawJSON):  # a placeholder in the dump, the text put in its place below
+                raw[f"@@raw-json-{index}"] = layer.data
+                layer.data = f"@@raw-json-{index}"
+        # pydeck's own serializer (sorted keys, its attribute → camelCase ``default``) in one compact pass:
+        # with ``indent`` json falls back to its pure-Python encoder, 4× slower for thousands of cells.
+        text = json.dumps(
+            self, sort_keys=True, default=default_serialize, ensure_ascii=False, separators=(",", ":")
+        )
+        for token, data in raw.items():
+            text = text.replace(json.dumps(token), data, 1)
         self.__dict__["_frozen_json"] = text  # set after serializing: not part of the JSON itself
         return self
 
