@@ -15,30 +15,22 @@ communities as (
     select * from communities_in($community_code, $area)
 ),
 
--- only the four columns counted: this CTE is read four times (and so materialized)
-newcomers as (
-    select origin, reason, gender, birth_date from hot_newcomers
+categories as (
+    select * from roll_composition
+    where community_code in (select community_code from communities)
+),
+
+birth_dates as (
+    select * from roll_birth_dates
     where community_code in (select community_code from communities)
 ),
 
 -- logic
 
--- a count per origin, per reason, per gender and per birth date (four small group-bys)
-by_origin as (
-    select origin, count(*) as newcomers from newcomers group by origin
-),
-
-by_reason as (
-    select coalesce(reason, '未填写') as reason, count(*) as newcomers from newcomers group by all
-),
-
-by_gender as (
-    select coalesce(gender, '未知') as gender, count(*) as newcomers from newcomers group by all
-),
-
+-- a count per birth date (summed over the communities), then its age today
 described as (
     select by_birth_date.*, date_sub('year', by_birth_date.birth_date, params.today) as age
-    from (select birth_date, count(*) as newcomers from newcomers group by birth_date) as by_birth_date
+    from (select birth_date, sum(newcomers) as newcomers from birth_dates group by birth_date) as by_birth_date
     cross join params
 ),
 
@@ -65,14 +57,9 @@ banded as (
 ),
 
 long as (
-    select 1 as dimension_order, '来源地' as dimension, origin as category, 0 as category_order, newcomers
-    from by_origin
-    union all
-    select 2, '原因', reason, 0, newcomers from by_reason
+    select dimension_order, dimension, category, 0 as category_order, newcomers from categories
     union all
     select 3, '年龄段', age_band, age_order, newcomers from banded
-    union all
-    select 4, '性别', gender, 0, newcomers from by_gender
 ),
 
 counted as (

@@ -1,11 +1,13 @@
 -- query: unregistered_newcomers
 -- returns: the door-to-door list: newcomers who have not registered yet, masked (no raw personal
---          information), by managing unit and house; the same people unit_progress counts as not registered
--- grain: one row per unregistered newcomer
+--          information), by managing unit and house; the same people unit_progress counts as not registered;
+--          total = how many people the whole list has (also when only its first rows are returned)
+-- grain: one row per unregistered newcomer (the first `limit` of them in list order, when limit is given)
 -- key: no
 -- param community_code: 12-digit community code (where the managing unit is); null = the whole subdistrict
 -- param area: 片区 name; null = all
 -- param unit_id: the managing unit; null = all units
+-- param limit: only the first this many people in list order (a page's preview); null = all of them (an export)
 with params as (
     select
         cast($unit_id as varchar) as unit_id
@@ -27,8 +29,10 @@ newcomers as (
     where unit_id in (select unit_id from units)
 ),
 
-registered_people as (
-    select person_key from hot_first_registrations
+-- living newcomers per unit, community and registration day (null: not registered)
+newcomer_days as (
+    select * from roll_units
+    where unit_id in (select unit_id from units)
 ),
 
 residence as (
@@ -39,30 +43,42 @@ residence as (
 
 unregistered as (
     select * from newcomers
-    where not exists (
-        select 1 from registered_people where registered_people.person_key = newcomers.person_key
-    )
+    where not registered
+),
+
+-- the first rows in list order, taken before the names are joined on (a top-N, not a sort of the whole list)
+shown as (
+    select * from unregistered
+    order by unit_id, community_code, house_id, id_masked, person_key
+    limit $limit
+),
+
+-- the whole list's length from the rollup: the same people, without counting them row by row
+total as (
+    select cast(coalesce(sum(newcomers), 0) as bigint) as total
+    from newcomer_days
+    where first_day is null
 ),
 
 final as (
     select
         row_number() over (
-            order by unregistered.unit_id, unregistered.community_code, unregistered.house_id,
-                unregistered.id_masked, unregistered.person_key
+            order by shown.unit_id, shown.community_code, shown.house_id, shown.id_masked, shown.person_key
         ) as no,
-        unregistered.unit_id,
+        shown.unit_id,
         units.unit_name,
-        unregistered.community_code,
+        shown.community_code,
         residence.community_name,
-        unregistered.name_masked,
-        unregistered.id_masked,
-        unregistered.phone_masked,
-        unregistered.house_id,
-        unregistered.arrival_date,
-        unregistered.reason
-    from unregistered
-    join units on units.unit_id = unregistered.unit_id
-    left join residence on residence.community_code = unregistered.community_code
+        shown.name_masked,
+        shown.id_masked,
+        shown.phone_masked,
+        shown.house_id,
+        shown.arrival_date,
+        shown.reason,
+        (select total from total) as total
+    from shown
+    join units on units.unit_id = shown.unit_id
+    left join residence on residence.community_code = shown.community_code
 )
 
 select * from final

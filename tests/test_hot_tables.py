@@ -1,11 +1,17 @@
 """The runner's in-memory tables follow the warehouse incrementally: after a new increment batch lands, a
 long-lived runner (appending only the new batch) gives exactly the figures of a freshly started one."""
 
+import os
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import copy_data
+from wangtai import clock
 from wangtai.bench.worker import land_batch
+from wangtai.ingest import ingest_all
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
 
@@ -22,6 +28,9 @@ CHECKED = [
     "community_composition",
     "unregistered_newcomers",
 ]
+# Queries whose filters read different in-memory tables (a rollup per community, one for the whole
+# subdistrict, person-level rows for a 片区): each filter is checked on its own.
+FILTERED = ["overview", "registration_sites", "community_composition", "unregistered_newcomers"]
 
 
 @pytest.fixture
@@ -29,8 +38,24 @@ def live_paths(demo_paths: DataPaths, tmp_path) -> DataPaths:
     return copy_data(demo_paths, tmp_path / "live")
 
 
-def _frames(runner: Runner) -> dict[str, pd.DataFrame]:
-    return {name: runner.run(name, {}) for name in CHECKED}
+def _units(paths: DataPaths) -> pd.DataFrame:
+    return pd.read_parquet(paths.warehouse / "reference" / "units.parquet")
+
+
+def _cases(paths: DataPaths) -> list[tuple[str, dict]]:
+    communities = pd.read_parquet(paths.warehouse / "reference" / "communities.parquet")
+    busiest = _units(paths)["community_code"].value_counts().index[0]
+    area = communities["area"].value_counts().index[0]  # the 片区 with most communities
+    unit = _units(paths)["unit_id"].iloc[0]
+    cases = [(name, {}) for name in CHECKED]
+    for name in FILTERED:
+        cases += [(name, {"community_code": busiest}), (name, {"area": area})]
+    cases += [("unregistered_newcomers", {"unit_id": unit, "limit": 5})]
+    return cases
+
+
+def _frames(runner: Runner, cases: list[tuple[str, dict]]) -> dict[str, pd.DataFrame]:
+    return {f"{name} {params}": runner.run(name, params) for name, params in cases}
 
 
 def _people(paths: DataPaths) -> list[str]:
@@ -43,16 +68,65 @@ def _people(paths: DataPaths) -> list[str]:
     return [*new["id_number"].head(25), *gone["id_number"].head(5)]
 
 
+def _land_elsewhere(paths: DataPaths, people: int = 8) -> str:
+    """Scans of people registered before, at the same kind of site but by a unit of another community, each
+    twice: their community and site gain a person, the whole subdistrict does not. Returns one such site."""
+    earlier = pd.read_parquet(sorted((paths.archive / "registrations").glob("*.parquet"))[0]).head(people)
+    units = _units(paths)
+    home = earlier["unit_id"].map(units.set_index("unit_id")["community_code"])
+    other = [units.loc[units["community_code"] != code, "unit_id"].iloc[0] for code in home]
+    n = 2 * len(earlier)
+    table = pa.table(
+        {
+            "scan_id": [f"ELSEWHERE{os.getpid()}{i:05d}" for i in range(n)],
+            "scanned_at": pa.array([clock.now()] * n, pa.timestamp("us")),
+            "id_number": [*earlier["id_number"]] * 2,
+            "unit_id": other * 2,
+            "channel": [*earlier["channel"]] * 2,
+            "site": [*earlier["site"]] * 2,
+        }
+    )
+    folder = paths.feed_inbox("registrations")
+    pq.write_table(table, folder / ".elsewhere.parquet.tmp")
+    os.replace(folder / ".elsewhere.parquet.tmp", folder / "elsewhere.parquet")
+    ingest_all(paths)
+    return str(earlier["site"].iloc[0])
+
+
 def test_a_new_batch_is_appended_and_figures_match_a_fresh_runner(live_paths: DataPaths) -> None:
     runner = Runner(live_paths)
-    before = _frames(runner)
+    cases = _cases(live_paths)
+    before = _frames(runner, cases)
     land_batch(live_paths, rows=40)  # people registered before: no flag changes
     land_batch(live_paths, id_numbers=_people(live_paths))  # first registrations and discoveries
-    after = _frames(runner)
+    after = _frames(runner, cases)
     assert "update_first_registrations" in runner.last_refresh and "hot_residents" not in runner.last_refresh
-    fresh = _frames(Runner(live_paths))
-    for name in CHECKED:
+    assert "update_sites" in runner.last_refresh
+    fresh = _frames(Runner(live_paths), cases)
+    for name in after:
         pd.testing.assert_frame_equal(after[name], fresh[name], check_dtype=False, obj=name)
-    assert after["data_freshness"]["rows"].sum() > before["data_freshness"]["rows"].sum()
-    assert after["overview"]["registered"].iloc[0] > before["overview"]["registered"].iloc[0]
-    assert after["overview"]["discovered"].iloc[0] > before["overview"]["discovered"].iloc[0]
+    assert after["data_freshness {}"]["rows"].sum() > before["data_freshness {}"]["rows"].sum()
+    assert after["overview {}"]["registered"].iloc[0] > before["overview {}"]["registered"].iloc[0]
+    assert after["overview {}"]["discovered"].iloc[0] > before["overview {}"]["discovered"].iloc[0]
+    unlisted = (
+        before["unregistered_newcomers {}"]["total"].iloc[0] - after["unregistered_newcomers {}"]["total"]
+    )
+    assert (unlisted == 25).all()  # the 25 newcomers who registered left the door-to-door list
+
+
+def test_people_at_a_site_in_two_communities_count_once_for_the_subdistrict(live_paths: DataPaths) -> None:
+    runner = Runner(live_paths)
+    cases = _cases(live_paths)
+    _frames(runner, cases)
+    site = _land_elsewhere(live_paths)
+    after = _frames(runner, cases)
+    assert "update_sites" in runner.last_refresh
+    fresh = Runner(live_paths)
+    for name, frame in _frames(fresh, cases).items():
+        pd.testing.assert_frame_equal(after[name], frame, check_dtype=False, obj=name)
+    codes = runner.run("communities")["community_code"]
+    per_community = sum(
+        runner.run("registration_sites", {"community_code": code}).set_index("site")["people"].get(site, 0)
+        for code in codes
+    )
+    assert runner.run("registration_sites").set_index("site").loc[site, "people"] < per_community

@@ -356,6 +356,45 @@ def test_community_composition(runner: Runner, raw: Raw):
         assert got[("原因", reason)] == count
 
 
+AGE_BANDS = ((18, "17岁及以下"), (30, "18–29岁"), (45, "30–44岁"), (60, "45–59岁"), (200, "60岁及以上"))
+
+
+def _age_bands(newcomers: pd.DataFrame, today: date) -> pd.Series:
+    """Age in full years today, from the birth date in the id number (GB 11643 digits 7–14)."""
+    born = pd.to_datetime(newcomers["id_number"].str[6:14], format="%Y%m%d", errors="coerce")
+    before_birthday = (born.dt.month > today.month) | (
+        (born.dt.month == today.month) & (born.dt.day > today.day)
+    )
+    age = today.year - born.dt.year - before_birthday.astype(int)
+    band = pd.Series("未知", index=newcomers.index)
+    for upper, label in reversed(AGE_BANDS):
+        band[age < upper] = label
+    return band.value_counts()
+
+
+def test_community_composition_for_each_filter_with_age_bands(runner: Runner, raw: Raw, busy_community: str):
+    area = _areas_with_several_communities(raw)[0]
+    in_area = raw.communities.loc[raw.communities["area"] == area, "community_code"]
+    cases = [
+        ({}, raw.newcomers),
+        ({"community_code": busy_community}, raw.in_community(raw.newcomers, busy_community)),
+        ({"area": area}, raw.newcomers[raw.newcomers["community_code"].isin(in_area)]),
+    ]
+    for params, newcomers in cases:
+        parts = runner.run("community_composition", params)
+        got = parts.set_index(["dimension", "category"])["newcomers"]
+        assert got["年龄段"].to_dict() == _age_bands(newcomers, raw.today).to_dict(), params
+        assert got["原因"].to_dict() == newcomers["reason"].fillna("未填写").value_counts().to_dict(), params
+        gender = newcomers["id_number"].str[16].astype(int) % 2
+        assert got["性别"].to_dict() == {"男": (gender == 1).sum(), "女": (gender == 0).sum()}, params
+        for dimension, group in parts.groupby("dimension"):
+            assert group["newcomers"].sum() == len(newcomers), (params, dimension)
+    # the bands move with "now": ten years later, everyone is ten years older
+    later = datetime(raw.today.year + 10, raw.today.month, raw.today.day, 10, 30)
+    parts = runner.run("community_composition", {"now": later}).set_index(["dimension", "category"])
+    assert parts.loc["年龄段", "newcomers"].to_dict() == _age_bands(raw.newcomers, later.date()).to_dict()
+
+
 def test_registration_activity(runner: Runner, raw: Raw):
     total = len(raw.registrations)
     daily = runner.run("registration_daily")
@@ -370,6 +409,46 @@ def test_registration_activity(runner: Runner, raw: Raw):
         assert (sites.loc[site, "scans"], sites.loc[site, "people"]) == (row["scans"], row["people"])
     channels = raw.registrations.groupby("channel").size()
     assert daily.groupby("channel")["scans"].sum().to_dict() == channels.to_dict()
+
+
+def _areas_with_several_communities(raw: Raw) -> list[str]:
+    counts = raw.communities["area"].value_counts()
+    return [str(area) for area in counts[counts > 1].index]
+
+
+def test_registration_sites_for_a_community_and_an_area(runner: Runner, raw: Raw, busy_community: str):
+    """Each filter reads its own exact source (a rollup per community, one for the whole subdistrict, the
+    scans for a 片区): distinct people per site never add up across communities, so each is checked."""
+    scans = raw.registrations.merge(raw.units[["unit_id", "community_code"]], on="unit_id")
+    scans = scans.merge(raw.communities[["community_code", "area"]], on="community_code")
+    area = _areas_with_several_communities(raw)[0]
+    home = raw.communities.set_index("community_code").loc[busy_community, "area"]
+    elsewhere = str(raw.communities.loc[raw.communities["area"] != home, "area"].iloc[0])
+    cases = [
+        ({}, scans),
+        ({"community_code": busy_community}, scans[scans["community_code"] == busy_community]),
+        ({"area": area}, scans[scans["area"] == area]),
+        ({"area": elsewhere, "community_code": busy_community}, scans.iloc[0:0]),  # not in that 片区
+    ]
+    for params, expected_scans in cases:
+        got = runner.run("registration_sites", params).set_index("site")[["scans", "people"]]
+        expected = expected_scans.groupby("site").agg(
+            scans=("scan_id", "size"), people=("id_number", "nunique")
+        )
+        pd.testing.assert_frame_equal(
+            got.sort_index(),
+            expected.sort_index(),
+            check_dtype=False,
+            check_index_type=False,
+            check_names=False,
+            obj=str(params),
+        )
+        assert got["scans"].is_monotonic_decreasing
+    # a person at the same kind of site in two communities counts once in the whole (tests/test_hot_tables.py
+    # lands such scans; the demo has none)
+    per_community = scans.groupby(["community_code", "site"])["id_number"].nunique().groupby("site").sum()
+    whole = runner.run("registration_sites").set_index("site")["people"]
+    assert (whole <= per_community.reindex(whole.index)).all()
 
 
 def test_campaign_projection(runner: Runner, raw: Raw):
@@ -402,3 +481,25 @@ def test_unregistered_newcomers_is_the_masked_door_to_door_list(runner: Runner, 
         assert not text[column].str.fullmatch(r"1\d{10}").any(), column  # no raw phone
     assert set(raw.newcomers["name"]).isdisjoint(set(people["name_masked"]))
     assert people["id_masked"].str.fullmatch(r"\d{6}\*{8}\d{3}[\dX]").all()
+
+
+def test_unregistered_newcomers_first_rows_and_the_whole_length(runner: Runner, raw: Raw):
+    """The page asks for the first rows (``limit``), the export for all (limit null); both carry the whole
+    list's length in ``total``, and the first rows are the whole list's first rows."""
+    unit = runner.run("unit_progress")["unit_id"].iloc[0]
+    for params in ({}, {"unit_id": unit}):
+        everyone = runner.run("unregistered_newcomers", params)
+        assert everyone.equals(runner.run("unregistered_newcomers", {**params, "limit": None}))
+        assert everyone["no"].tolist() == list(range(1, len(everyone) + 1))
+        order = ["unit_id", "community_code", "house_id", "id_masked"]
+        assert everyone[order].equals(everyone.sort_values(order)[order])
+        assert (everyone["total"] == len(everyone)).all()
+        for limit in (1, 7, len(everyone) + 5):
+            first = runner.run("unregistered_newcomers", {**params, "limit": limit})
+            pd.testing.assert_frame_equal(first, everyone.head(limit), obj=f"{params} limit {limit}")
+    # the unit's list is its unregistered newcomers' houses, from the raw files
+    unregistered = raw.newcomers[~raw.newcomers["id_number"].isin(raw.first_scan.index)]
+    houses = unregistered.loc[unregistered["unit_id"] == unit, "house_id"]
+    listed = runner.run("unregistered_newcomers", {"unit_id": unit, "limit": 3})
+    assert listed["total"].iloc[0] == len(houses)
+    assert listed["house_id"].tolist() == sorted(houses)[:3]

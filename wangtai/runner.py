@@ -269,10 +269,12 @@ class Runner:
             residents = tuple(sorted(batches.get("residents", [])))
             residents_changed = loaded.get("residents") != residents
             houses = tuple(sorted(batches.get("houses", [])))
-            if residents_changed or loaded.get("houses") != houses:
+            have_scans = loaded.get("registrations")
+            scans_rebuilt = have_scans is None or not have_scans <= set(batches.get("registrations", []))
+            if residents_changed or loaded.get("houses") != houses or scans_rebuilt:
                 staging.create_views(con, self.paths, self._views, only=SNAPSHOT_SOURCES)
             if residents_changed:
-                for table in ("hot_residents", "hot_newcomers", "roll_cells"):
+                for table in ("hot_residents", "roll_cells"):
                     build(table)
                 loaded["residents"] = residents
             if loaded.get("houses") != houses:
@@ -283,6 +285,7 @@ class Runner:
                 want, have = set(batches.get(feed, [])), loaded.get(feed)
                 changed = have is None or have != want
                 rebuilt = have is None or not have <= want  # first load, or a batch went away
+                new = f"new_{feed}"  # the new batches' rows, read from their files once
                 if changed:
                     t0 = time.perf_counter()
                     read = want if rebuilt else want - have  # new increment batches: only their files
@@ -293,7 +296,10 @@ class Runner:
                     if rebuilt:
                         con.execute(f"create or replace table hot_{feed} as {rows}")
                     else:
-                        con.execute(f"insert into hot_{feed} {rows}")
+                        con.execute(f"create or replace temp table {new} as {rows}")
+                        if feed == "registrations":  # before the append: it asks who was seen before
+                            self._statements("update_sites", new, timings)
+                        con.execute(f"insert into hot_{feed} select * from {new}")
                     loaded[feed] = want
                     timings[f"hot_{feed}"] = time.perf_counter() - t0
                 if feed == "registrations" and changed:
@@ -301,8 +307,10 @@ class Runner:
                     if rebuilt:
                         scans = staging.render(self._hot_sql["roll_scans"], {"scans": "hot_registrations"})
                         con.execute(f"create or replace table roll_scans as {scans}")
+                        build("roll_sites")
+                        build("roll_sites_all")
                     else:
-                        scans = staging.render(self._hot_sql["roll_scans"], {"scans": f"({rows})"})
+                        scans = staging.render(self._hot_sql["roll_scans"], {"scans": new})
                         con.execute(f"insert into roll_scans {scans}")
                     timings["roll_scans"] = time.perf_counter() - t0
                 if feed == "registrations":
@@ -310,14 +318,18 @@ class Runner:
                         if rebuilt:
                             build("hot_first_registrations")
                         elif changed:
-                            self._update_first_registrations(rows, timings, rollups=False)
+                            self._update_first_registrations(new, timings, rollups=False)
                         build("roll_units")
                         build("roll_discovered")
                     elif changed:
-                        self._update_first_registrations(rows, timings, rollups=True)
+                        self._update_first_registrations(new, timings, rollups=True)
                 elif changed or residents_changed:
                     build("roll_sources")
                     build("roll_source_names")
+            # the newcomers carry their registered flag: built once the first registrations are current
+            if residents_changed or scans_rebuilt:
+                for table in ("hot_newcomers", "roll_composition", "roll_birth_dates"):
+                    build(table)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -325,19 +337,23 @@ class Runner:
             raise
         self.last_refresh = timings
 
-    def _update_first_registrations(self, rows: str, timings: dict, rollups: bool) -> None:
+    def _update_first_registrations(self, batch: str, timings: dict, rollups: bool) -> None:
         """Person-level first registrations (and, with ``rollups``, the rollups built on them) brought up to
-        date with the new scans ``rows`` only."""
+        date with the new scans (the table ``batch``) only."""
+        self._statements("update_first_registrations", batch, timings, skip=None if rollups else "roll_")
+
+    def _statements(self, script: str, batch: str, timings: dict, skip: str | None = None) -> None:
+        """Run a hot script of several statements over the new rows (the table ``batch``); with ``skip``,
+        leave out the statements that name it (rollups rebuilt whole later in the same refresh)."""
         import time
 
         t0 = time.perf_counter()
-        script = staging.render(self._hot_sql["update_first_registrations"], {"batch": f"({rows})"})
-        statements = [part.strip() for part in script.split(";") if part.strip()]
-        if not rollups:
-            statements = [st for st in statements if "roll_" not in st]
+        text = staging.render(self._hot_sql[script], {"batch": batch})
+        statements = [part.strip() for part in text.split(";") if part.strip()]
         for statement in statements:
-            self._con.execute(statement)
-        timings["update_first_registrations"] = time.perf_counter() - t0
+            if skip is None or skip not in statement:
+                self._con.execute(statement)
+        timings[script] = time.perf_counter() - t0
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)

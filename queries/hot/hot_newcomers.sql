@@ -1,6 +1,8 @@
 -- table: hot_newcomers
 -- returns: the living newcomers (在住, 流动人口) with what the composition and the door-to-door list need, the
---          来源地 (origin) worked out once; reloaded with the residents snapshot
+--          来源地 (origin) worked out once, and whether they have registered (any accepted scan); reloaded
+--          with the residents snapshot or after the first registrations were rebuilt, the flag set as new
+--          first registrations arrive (update_first_registrations.sql)
 -- grain: one row per living newcomer
 -- key: person_key
 select
@@ -19,7 +21,9 @@ select
     stg_residents.id_masked,
     stg_residents.phone_masked,
     stg_residents.house_id,
-    stg_residents.arrival_date
+    stg_residents.arrival_date,
+    hot_first_registrations.person_key is not null as registered
 from stg_residents
 left join hot_provinces on hot_provinces.province_code = left(stg_residents.home_region, 2)
+left join hot_first_registrations on hot_first_registrations.person_key = pk(stg_residents.person_key)
 where stg_residents.status = '在住' and stg_residents.population_type = '流动人口'

@@ -1,5 +1,6 @@
--- statements: the person-level flags and the rollups that depend on them, brought up to date with new scans
---             (the placeholder batch = the new batches' registrations, as hot_registrations rows) without a rebuild
+-- statements: the person-level flags (hot_first_registrations, hot_newcomers.registered) and the rollups that
+--             depend on them, brought up to date with new scans (the placeholder batch = the new batches'
+--             registrations, as hot_registrations rows) without a rebuild
 create or replace temp table new_first as
 select
     person_key,
@@ -37,6 +38,12 @@ insert into hot_first_registrations
 select person_key, first_scanned_at, cast(first_scanned_at as date), community_code
 from new_first
 where person_key in (select person_key from changed where is_new);
+
+-- a living newcomer's first registration takes them off the door-to-door list (flags only go one way: a
+-- registration, once accepted, stays)
+update hot_newcomers
+set registered = true
+where person_key in (select person_key from changed where is_new and newcomer);
 
 create or replace table roll_units as
 select community_code, unit_id, first_day, cast(sum(newcomers) as bigint) as newcomers

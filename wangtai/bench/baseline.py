@@ -331,7 +331,7 @@ def source_coverage(f, community_code=None, area=None):
     )
 
 
-def unregistered_newcomers(f, community_code=None, area=None, unit_id=None):
+def unregistered_newcomers(f, community_code=None, area=None, unit_id=None, limit=None):
     units = f["units"][f["units"]["community_code"].isin(_codes(f, community_code, area))]
     if unit_id:
         units = units[units["unit_id"] == unit_id]
@@ -341,7 +341,8 @@ def unregistered_newcomers(f, community_code=None, area=None, unit_id=None):
     out = out.merge(units[["unit_id", "unit_name"]], on="unit_id").merge(
         f["communities"][["community_code", "community_name"]], on="community_code", how="left"
     )
-    return out.sort_values(["unit_id", "community_code", "house_id", "id_masked"])[
+    out = out.sort_values(["unit_id", "community_code", "house_id", "id_masked"]).assign(total=len(out))
+    return out.head(limit if limit is not None else len(out))[
         [
             "unit_id",
             "unit_name",
@@ -353,6 +354,7 @@ def unregistered_newcomers(f, community_code=None, area=None, unit_id=None):
             "house_id",
             "arrival_date",
             "reason",
+            "total",
         ]
     ]
 

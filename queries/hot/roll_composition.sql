@@ -1,0 +1,16 @@
+-- table: roll_composition
+-- returns: living newcomers per community they live in and category of 来源地, 原因 and 性别 (the dimensions that
+--          do not move with the clock; the age bands come from roll_birth_dates); built with hot_newcomers
+-- grain: one row per community, dimension and category
+-- key: community_code, dimension, category
+select community_code, 1 as dimension_order, '来源地' as dimension, origin as category, count(*) as newcomers
+from hot_newcomers
+group by all
+union all
+select community_code, 2, '原因', coalesce(reason, '未填写'), count(*)
+from hot_newcomers
+group by all
+union all
+select community_code, 4, '性别', coalesce(gender, '未知'), count(*)
+from hot_newcomers
+group by all
