@@ -3,12 +3,23 @@
 Colours follow the Streamlit theme (``st.plotly_chart(..., theme="streamlit")``); only sizes and a few
 semantic colours (plan, projection, behind plan) are fixed here. Every builder is ``memo.cached``: the same
 data gives back the same (shared, never changed) figure instead of building it again on every rerun.
+
+The builders write the figure's JSON dict directly (``Chart``) instead of going through plotly's graph
+objects: ``go.Figure`` / ``update_layout`` / ``px`` validate every property and cost 12–120 ms a figure,
+which was most of a page's first render after new data; the dict costs well under a millisecond and
+``st.plotly_chart`` sends it without validating again. ``tests/test_memo.py`` checks every builder
+against the same figure built the plotly way.
 """
 
+import copy
+import functools
+
+import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
+from _plotly_utils.utils import convert_to_base64
 
 from wangtai.ui import format as fmt
 from wangtai.ui import memo
@@ -20,6 +31,116 @@ WARN = "#FF5C5C"
 GOOD = "#2ECC71"
 SEQUENTIAL = ["#0B3C5D", "#1F6FB2", "#3DA5FF", "#F5A623", "#FF5C5C"]
 CHANNEL_COLORS = {"扫码自助": "#3DA5FF", "入户登记": "#2ECC71", "企业批量": "#F5A623", "部门比对": "#B07CFF"}
+
+
+class Chart(go.Figure):
+    """A plotly figure held as the dict ``go.Figure.to_dict()`` would give (arrays base64-encoded).
+
+    ``st.plotly_chart`` takes it as a figure and only calls ``to_dict()`` (the dict itself: shared, never
+    changed) and serializes it. ``data`` / ``layout`` (the snapshot, tests) build the validated figure
+    once, lazily."""
+
+    def __init__(self, spec: dict) -> None:  # no go.Figure.__init__: that is the validation we avoid
+        object.__setattr__(self, "_spec", spec)
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def to_plotly_json(self) -> dict:
+        return self._spec
+
+    def to_json(self, *args, **kwargs) -> str:
+        return pio.to_json(self._spec, *args, validate=False, **kwargs)
+
+    @functools.cached_property
+    def figure(self) -> go.Figure:
+        return go.Figure(self._spec)
+
+    @property
+    def data(self):
+        return self.figure.data
+
+    @property
+    def layout(self):
+        return self.figure.layout
+
+    def __repr__(self) -> str:
+        return f"Chart({len(self._spec.get('data', []))} traces)"
+
+
+@functools.cache
+def _template() -> dict:
+    """The default template every ``go.Figure`` carries (shared by all charts, never changed)."""
+    return go.Figure().to_dict()["layout"]["template"]
+
+
+def _array(values) -> np.ndarray:
+    """A column as plotly's validators keep it (a numpy array; base64-encoded by ``_chart`` if numeric)."""
+    return np.asarray(values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values)
+
+
+def _axis(title: str | None = None, **more) -> dict:
+    axis = (
+        {"title": {"text": title, "font": {"size": 15}}}
+        if title is not None
+        else {"title": {"font": {"size": 15}}}
+    )
+    return {**axis, **more, "tickfont": {"size": 14}}
+
+
+def _chart(traces: list[dict], height: int, *, xaxis: dict, yaxis: dict, **layout) -> Chart:
+    """The figure dict with the shared look (what ``_base`` did with ``update_layout``): sizes, margins,
+    legend on top, hover font, ``.``/``,`` separators; bar labels 14 px."""
+    for trace in traces:
+        if trace["type"] == "bar":
+            trace["textfont"] = {"size": 14}
+    spec = {
+        "data": traces,
+        "layout": {
+            "template": _template(),
+            "xaxis": xaxis,
+            "yaxis": yaxis,
+            **layout,
+            "font": dict(FONT),
+            "margin": {"l": 8, "r": 16, "t": 36, "b": 8},
+            "legend": {
+                **layout.get("legend", {}),
+                "title": {"text": ""},
+                "orientation": "h",
+                "yanchor": "bottom",
+                "y": 1.0,
+                "x": 0,
+            },
+            "hoverlabel": {"font": {"size": 15}},
+            "height": height,
+            "separators": ".,",
+        },
+    }
+    convert_to_base64(traces)  # the arrays as plotly sends them (typed arrays), as go.Figure.to_dict() does
+    return Chart(spec)
+
+
+def restyled(chart: Chart, width: int, height: int) -> Chart:
+    """A copy at a fixed size in the big-screen fonts (what the 大屏 did with ``update_layout``); the
+    shared chart is not changed."""
+    source = chart.to_dict()
+    layout = {k: v if k == "template" else copy.deepcopy(v) for k, v in source["layout"].items()}
+    spec = {"data": copy.deepcopy(source["data"]), "layout": layout}
+    layout.update(width=width, height=height, dragmode=False)
+    layout["font"] = {**layout.get("font", {}), "size": 18}
+    layout["margin"] = {**layout.get("margin", {}), "l": 8, "r": 24, "t": 40, "b": 8}
+    layout["legend"] = {**layout.get("legend", {}), "font": {"size": 18}}
+    for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        axis = layout[name]
+        axis["tickfont"] = {**axis.get("tickfont", {}), "size": 16}
+        axis["title"] = {
+            **axis.get("title", {}),
+            "font": {**axis.get("title", {}).get("font", {}), "size": 17},
+        }
+    for trace in spec["data"]:
+        if trace.get("type") == "bar":
+            trace["textfont"] = {**trace.get("textfont", {}), "size": 17}
+    return Chart(spec)
 
 
 def show(fig: go.Figure, key: str | None = None) -> None:
@@ -34,21 +155,6 @@ def empty_note(frame: pd.DataFrame, what: str = "数据") -> bool:
     return False
 
 
-def _base(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        font=FONT,
-        margin=dict(l=8, r=16, t=36, b=8),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, title_text=""),
-        hoverlabel=dict(font_size=15),
-        separators=".,",
-    )
-    fig.update_xaxes(tickfont=dict(size=14), title_font=dict(size=15))
-    fig.update_yaxes(tickfont=dict(size=14), title_font=dict(size=15))
-    fig.update_traces(textfont_size=14, selector=dict(type="bar"))
-    return fig
-
-
 @memo.cached
 def ranked_bars(
     frame: pd.DataFrame,
@@ -60,61 +166,70 @@ def ranked_bars(
     height: int | None = None,
     highlight: str | None = None,
     hover: dict | None = None,
-) -> go.Figure:
+) -> Chart:
     """Horizontal bars, largest at the top; ``highlight`` names the label to mark."""
     data = frame.sort_values(value, ascending=True)
     height = height or max(260, 26 * len(data) + 60)
     colors = [WARN if highlight and lab == highlight else ACCENT for lab in data[label]]
     text = [fmt.pct(v) if percent else fmt.num(v) for v in data[value]]
-    fig = go.Figure(
-        go.Bar(
-            x=data[value],
-            y=data[label],
-            orientation="h",
-            marker_color=colors,
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate=f"%{{y}}<br>{value_title}：%{{text}}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(
-        title_text=value_title,
-        tickformat=".0%" if percent else ",d",
-        range=[0, float(data[value].max() or 1) * 1.18],
-    )
-    fig.update_yaxes(title_text="", type="category", automargin=True)
-    return _base(fig, height)
+    bar = {
+        "cliponaxis": False,
+        "hovertemplate": f"%{{y}}<br>{value_title}：%{{text}}<extra></extra>",
+        "marker": {"color": colors},
+        "orientation": "h",
+        "text": text,
+        "textposition": "outside",
+        "x": _array(data[value]),
+        "y": _array(data[label]),
+        "type": "bar",
+    }
+    top = float(data[value].max() or 1) * 1.18
+    xaxis = _axis(value_title, tickformat=".0%" if percent else ",d", range=[0, top])
+    yaxis = _axis("", type="category", automargin=True)
+    return _chart([bar], height, xaxis=xaxis, yaxis=yaxis)
 
 
 @memo.cached
-def progress_vs_plan(progress: pd.DataFrame, projection: dict | None = None, height: int = 380) -> go.Figure:
+def progress_vs_plan(progress: pd.DataFrame, projection: dict | None = None, height: int = 380) -> Chart:
     """Cumulative registered vs plan by day; with ``projection`` a dashed line to the deadline."""
-    fig = go.Figure()
-    fig.add_scatter(
-        x=progress["day"],
-        y=progress["registered_cumulative"],
-        name="累计登记",
-        mode="lines",
-        line=dict(color=ACCENT, width=4),
-        hovertemplate="%{x|%m月%d日}<br>累计登记 %{y:,}<extra></extra>",
-    )
-    fig.add_scatter(
-        x=progress["day"],
-        y=progress["plan_cumulative"],
-        name="计划",
-        mode="lines",
-        line=dict(color=PLAN, width=3, dash="dot"),
-        hovertemplate="%{x|%m月%d日}<br>计划 %{y:,.0f}<extra></extra>",
-    )
+    days = _array(progress["day"])
+    traces = [
+        _line(
+            days,
+            _array(progress["registered_cumulative"]),
+            "累计登记",
+            {"color": ACCENT, "width": 4},
+            "%{x|%m月%d日}<br>累计登记 %{y:,}<extra></extra>",
+        ),
+        _line(
+            days,
+            _array(progress["plan_cumulative"]),
+            "计划",
+            {"color": PLAN, "dash": "dot", "width": 3},
+            "%{x|%m月%d日}<br>计划 %{y:,.0f}<extra></extra>",
+        ),
+    ]
+    layout: dict = {}
     if projection and not pd.isna(projection.get("deadline")) and len(progress):
-        _add_projection(fig, progress, projection)
-    fig.update_xaxes(title_text="", tickformat="%m月%d日")
-    fig.update_yaxes(title_text="人数", tickformat=",d", rangemode="tozero")
-    return _base(fig, height)
+        _add_projection(traces, layout, progress, projection)
+    xaxis = _axis("", tickformat="%m月%d日")
+    yaxis = _axis("人数", tickformat=",d", rangemode="tozero")
+    return _chart(traces, height, xaxis=xaxis, yaxis=yaxis, **layout)
 
 
-def _add_projection(fig: go.Figure, progress: pd.DataFrame, p: dict) -> None:
+def _line(x, y, name: str, line: dict, hover: str) -> dict:
+    return {
+        "hovertemplate": hover,
+        "line": line,
+        "mode": "lines",
+        "name": name,
+        "x": x,
+        "y": y,
+        "type": "scatter",
+    }
+
+
+def _add_projection(traces: list[dict], layout: dict, progress: pd.DataFrame, p: dict) -> None:
     last_day = pd.Timestamp(progress["day"].iloc[-1])
     deadline = pd.Timestamp(p["deadline"])
     last = float(progress["registered_cumulative"].iloc[-1])
@@ -123,50 +238,79 @@ def _add_projection(fig: go.Figure, progress: pd.DataFrame, p: dict) -> None:
         return
     end = last + pace * (deadline - last_day).days
     color = GOOD if p.get("on_track") else WARN
-    fig.add_scatter(
-        x=[last_day, deadline],
-        y=[last, end],
-        name="按近14日速度预测",
-        mode="lines",
-        line=dict(color=color, width=3, dash="dash"),
-        hovertemplate="%{x|%m月%d日}<br>预测 %{y:,.0f}<extra></extra>",
+    traces.append(
+        _line(
+            [last_day, deadline],
+            [last, end],
+            "按近14日速度预测",
+            {"color": color, "dash": "dash", "width": 3},
+            "%{x|%m月%d日}<br>预测 %{y:,.0f}<extra></extra>",
+        )
     )
     target = p.get("target_registered")
     if target and not pd.isna(target):
-        fig.add_scatter(
-            x=[progress["day"].iloc[0], deadline],
-            y=[target, target],
-            name="目标",
-            mode="lines",
-            line=dict(color=PLAN, width=1.5),
-            hovertemplate="目标 %{y:,.0f}<extra></extra>",
+        traces.append(
+            _line(
+                [progress["day"].iloc[0], deadline],
+                [target, target],
+                "目标",
+                {"color": PLAN, "width": 1.5},
+                "目标 %{y:,.0f}<extra></extra>",
+            )
         )
-    fig.add_vline(x=deadline, line_dash="dot", line_color=PLAN, opacity=0.8)
-    fig.add_annotation(
-        x=deadline,
-        y=0.02,
-        yref="paper",
-        text="截止",
-        showarrow=False,
-        xanchor="right",
-        font=dict(color=PLAN, size=14),
-    )
+    layout["shapes"] = [
+        {
+            "line": {"color": PLAN, "dash": "dot"},
+            "opacity": 0.8,
+            "type": "line",
+            "x0": deadline,
+            "x1": deadline,
+            "xref": "x",
+            "y0": 0,
+            "y1": 1,
+            "yref": "y domain",
+        }
+    ]
+    layout["annotations"] = [
+        {
+            "font": {"color": PLAN, "size": 14},
+            "showarrow": False,
+            "text": "截止",
+            "x": deadline,
+            "xanchor": "right",
+            "y": 0.02,
+            "yref": "paper",
+        }
+    ]
 
 
 @memo.cached
-def stacked_daily(daily: pd.DataFrame, height: int = 360) -> go.Figure:
-    fig = px.bar(
-        daily,
-        x="day",
-        y="scans",
-        color="channel",
-        color_discrete_map=CHANNEL_COLORS,
-        labels={"day": "日期", "scans": "扫码次数", "channel": "渠道"},
+def stacked_daily(daily: pd.DataFrame, height: int = 360) -> Chart:
+    """Scans per day stacked by channel (what ``px.bar(color="channel")`` drew: one trace per channel in
+    order of first appearance)."""
+    traces = []
+    for channel, part in daily.groupby("channel", sort=False, dropna=False):
+        traces.append(
+            {
+                "hovertemplate": "%{x|%m月%d日}<br>%{fullData.name}：%{y:,}<extra></extra>",
+                "legendgroup": channel,
+                "marker": {"color": CHANNEL_COLORS.get(channel), "pattern": {"shape": ""}},
+                "name": channel,
+                "orientation": "v",
+                "showlegend": True,
+                "textposition": "auto",
+                "x": _array(part["day"]),
+                "xaxis": "x",
+                "y": _array(part["scans"]),
+                "yaxis": "y",
+                "type": "bar",
+            }
+        )
+    xaxis = _axis("", anchor="y", domain=[0.0, 1.0], tickformat="%m月%d日")
+    yaxis = _axis("扫码次数", anchor="x", domain=[0.0, 1.0])
+    return _chart(
+        traces, height, xaxis=xaxis, yaxis=yaxis, legend={"tracegroupgap": 0}, barmode="relative", bargap=0.1
     )
-    fig.update_traces(hovertemplate="%{x|%m月%d日}<br>%{fullData.name}：%{y:,}<extra></extra>")
-    fig.update_xaxes(title_text="", tickformat="%m月%d日")
-    fig.update_layout(bargap=0.1)
-    return _base(fig, height)
 
 
 @memo.cached
@@ -179,67 +323,62 @@ def column_bars(
     height: int = 360,
     percent: bool = False,
     color: str = ACCENT,
-) -> go.Figure:
+) -> Chart:
     text = [fmt.pct(v) if percent else fmt.num(v) for v in frame[y]]
-    fig = go.Figure(
-        go.Bar(
-            x=frame[x],
-            y=frame[y],
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            marker_color=color,
-            hovertemplate=f"%{{x}}<br>{y_title}：%{{text}}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(
-        title_text=y_title, tickformat=".0%" if percent else ",d", range=[0, float(frame[y].max() or 1) * 1.2]
-    )
-    fig.update_xaxes(title_text="", type="category")
-    return _base(fig, height)
+    bar = {
+        "cliponaxis": False,
+        "hovertemplate": f"%{{x}}<br>{y_title}：%{{text}}<extra></extra>",
+        "marker": {"color": color},
+        "text": text,
+        "textposition": "outside",
+        "x": _array(frame[x]),
+        "y": _array(frame[y]),
+        "type": "bar",
+    }
+    top = float(frame[y].max() or 1) * 1.2
+    yaxis = _axis(y_title, tickformat=".0%" if percent else ",d", range=[0, top])
+    xaxis = _axis("", type="category")
+    return _chart([bar], height, xaxis=xaxis, yaxis=yaxis)
 
 
 @memo.cached
-def heatmap(frame: pd.DataFrame, height: int = 360) -> go.Figure:
+def heatmap(frame: pd.DataFrame, height: int = 360) -> Chart:
     """Hour × weekday scans. Weekday 1–7 (Mon = 1) or 0–6 (Sun = 0) both work."""
     data = frame.copy()
     days = data["weekday"].astype(int)
     data["weekday"] = (days.where(days != 0, 7)).astype(int)
     grid = data.pivot_table(index="weekday", columns="hour", values="scans", aggfunc="sum", fill_value=0)
     grid = grid.reindex(index=range(1, 8), columns=range(24), fill_value=0)
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid.values,
-            x=[f"{h}时" for h in grid.columns],
-            y=[fmt.weekday(d) for d in grid.index],
-            colorscale=SEQUENTIAL,
-            colorbar=dict(title="扫码"),
-            hovertemplate="%{y} %{x}<br>扫码 %{z:,}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(autorange="reversed")
-    return _base(fig, height)
+    steps = len(SEQUENTIAL) - 1
+    heat = {
+        "colorbar": {"title": {"text": "扫码"}},
+        "colorscale": [[i / steps, c] for i, c in enumerate(SEQUENTIAL)],
+        "hovertemplate": "%{y} %{x}<br>扫码 %{z:,}<extra></extra>",
+        "x": [f"{h}时" for h in grid.columns],
+        "y": [fmt.weekday(d) for d in grid.index],
+        "z": grid.to_numpy(),
+        "type": "heatmap",
+    }
+    return _chart([heat], height, xaxis=_axis(), yaxis=_axis(autorange="reversed"))
 
 
 @memo.cached
-def composition(frame: pd.DataFrame, dimension: str, height: int = 300) -> go.Figure:
+def composition(frame: pd.DataFrame, dimension: str, height: int = 300) -> Chart:
     part = frame[frame["dimension"] == dimension].sort_values("newcomers", ascending=True)
     text = [f"{fmt.num(n)}（{fmt.pct(s)}）" for n, s in zip(part["newcomers"], part["share"], strict=False)]
-    fig = go.Figure(
-        go.Bar(
-            x=part["newcomers"],
-            y=part["category"],
-            orientation="h",
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            marker_color=ACCENT,
-            hovertemplate="%{y}<br>%{text}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(
-        title_text="新市民人数", tickformat=",d", range=[0, float(part["newcomers"].max() or 1) * 1.45]
-    )
-    fig.update_yaxes(title_text="", type="category", automargin=True)
-    fig.update_layout(title=dict(text=dimension, font=dict(size=17)))
-    return _base(fig, height)
+    bar = {
+        "cliponaxis": False,
+        "hovertemplate": "%{y}<br>%{text}<extra></extra>",
+        "marker": {"color": ACCENT},
+        "orientation": "h",
+        "text": text,
+        "textposition": "outside",
+        "x": _array(part["newcomers"]),
+        "y": _array(part["category"]),
+        "type": "bar",
+    }
+    top = float(part["newcomers"].max() or 1) * 1.45
+    xaxis = _axis("新市民人数", tickformat=",d", range=[0, top])
+    yaxis = _axis("", type="category", automargin=True)
+    title = {"text": dimension, "font": {"size": 17}}
+    return _chart([bar], height, xaxis=xaxis, yaxis=yaxis, title=title)

@@ -295,21 +295,8 @@ def _metrics(figures: list[tuple[str, str, str | None]], per_row: int, key: str,
 @memo.cached
 def _styled(build, width: int, height: int, /, *args, **kwargs) -> go.Figure:
     """``build(*args, **kwargs)`` at a fixed design size in the big-screen fonts (under CSS zoom plotly
-    would measure the zoomed width). Built uncached, so the pages' shared figure is not changed; kept per
-    content itself."""
-    fig = getattr(build, "build", build)(*args, **kwargs)
-    fig.update_layout(
-        width=width,
-        height=height,
-        dragmode=False,
-        font=dict(size=18),
-        margin=dict(l=8, r=24, t=40, b=8),
-        legend=dict(font=dict(size=18)),
-    )
-    fig.update_xaxes(tickfont=dict(size=16), title_font=dict(size=17))
-    fig.update_yaxes(tickfont=dict(size=16), title_font=dict(size=17))
-    fig.update_traces(textfont_size=17, selector=dict(type="bar"))
-    return fig
+    would measure the zoomed width): a restyled copy of the pages' shared chart, kept per content itself."""
+    return charts.restyled(build(*args, **kwargs), width, height)
 
 
 def _caption(text: str) -> None:
