@@ -3,6 +3,8 @@
 The behind-plan list and the masked door-to-door list download as Excel and CSV.
 """
 
+import functools
+
 import streamlit as st
 
 from wangtai.ui import charts, data, exports, kpis, live, tables
@@ -69,7 +71,7 @@ def units_section(units) -> None:
     exports.download_buttons(units, "落后单位", f"单位登记进度_{filters.label}", "units")
 
 
-DOOR_PREVIEW_ROWS = 500
+DOOR_PREVIEW_ROWS = 1_000  # on screen; the export has the whole list (a city unit: 150k people)
 
 
 def door_to_door(units) -> None:
@@ -82,14 +84,20 @@ def door_to_door(units) -> None:
         zip(units["unit_id"], units["unit_name"] + "（" + units["gap"].map(fmt.signed) + "）", strict=False)
     )
     unit = st.selectbox("选择单位", ids, format_func=lambda u: labels[u], key="door_unit")
-    people = data.scoped("unregistered_newcomers", filters, unit_id=unit)
+    people = data.scoped("unregistered_newcomers", filters, unit_id=unit, limit=DOOR_PREVIEW_ROWS)
     if charts.empty_note(people, "未登记人员（该单位已全部登记）"):
         return
-    shown = people.head(DOOR_PREVIEW_ROWS)  # a long list is for export, not for the browser
-    more = f"，下表显示前 {len(shown)} 人，完整名单请导出" if len(shown) < len(people) else ""
-    st.caption(f"共 {len(people)} 人{more}。仅显示脱敏信息，导出文件同样脱敏，请按个人信息保护要求使用。")
-    tables.show(shown, tables.UNREGISTERED_COLUMNS, height=320)
-    exports.download_buttons(people, "入户名单", f"入户名单_{labels[unit]}", "door")
+    total = int(people["total"].iloc[0])
+    shown = f"，下表显示前 {fmt.num(len(people))} 人；导出含全部" if len(people) < total else ""
+    st.caption(f"共 {fmt.num(total)} 人{shown}。仅显示脱敏信息，导出文件同样脱敏，请按个人信息保护要求使用。")
+    tables.show(people, tables.UNREGISTERED_COLUMNS, height=320)
+    stem = f"入户名单_{labels[unit]}"
+    if len(people) >= total:  # the preview is the whole list
+        exports.download_buttons(people, "入户名单", stem, "door")
+        return
+    # the whole list only when asked for: it is read in this script run, where the access checks apply
+    everyone = functools.partial(data.scoped, "unregistered_newcomers", filters, unit_id=unit)
+    exports.whole_list_buttons(everyone, total, "入户名单", stem, "door", scope=(unit, filters.label))
 
 
 def fetch() -> dict:

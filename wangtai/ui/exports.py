@@ -79,6 +79,25 @@ def download_buttons(
     )
 
 
+def whole_list_buttons(fetch, total: int, sheet: str, stem: str, key: str, scope: tuple) -> None:
+    """Excel and CSV buttons for a list the page shows only the first rows of. The whole list (``fetch()``,
+    e.g. 150k people of a city unit: about a second to read) is read only after a click on 「准备导出」, in
+    the page's script run where the access checks apply (a deferred download runs outside it), and kept
+    ready while the same ``scope`` (list and filter) stays on screen."""
+    from wangtai.ui import login
+
+    if not login.may_export():
+        return
+    state = f"{key}_prepared"
+    if st.session_state.get(state) != scope:
+        if not st.button(f"准备导出全部 {total:,} 人", key=f"{key}_prepare", icon="📋"):
+            return
+        st.session_state[state] = scope
+    with st.spinner("正在读取完整名单…"):
+        frame = fetch()
+    download_buttons(frame, sheet, stem, key)
+
+
 def _audited(principal, event: str, rows: int, fmt: str, fields: dict, build):
     """A deferred download: runs on the click, audits it, then builds the file (headers and all: nothing
     of it is made on a mere rerun). The audit line is written (fsync'd) first: a file that cannot be

@@ -82,6 +82,7 @@ UNREGISTERED_COLUMNS = {
     "house_id": cc.TextColumn("房屋编号"),
     "arrival_date": cc.DateColumn("来王台日期", format="YYYY-MM-DD"),
     "reason": cc.TextColumn("原因"),
+    "total": None,  # the whole list's length, the same on every row (the page shows it once)
 }
 
 FRESHNESS_COLUMNS = {
