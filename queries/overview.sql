@@ -48,10 +48,13 @@ discovered as (
     where community_code in (select community_code from communities)
 ),
 
+-- only today's and the last hour's scans: a range on scanned_at lets the scan skip the older row groups
 scans as (
     select registrations.scanned_at
-    from registrations
-    where community_code in (select community_code from communities)
+    from registrations, params
+    where registrations.scanned_at >= least(cast(params.today as timestamp), params.clock_now - interval 1 hour)
+        and registrations.scanned_at <= params.clock_now
+        and registrations.community_code in (select community_code from communities)
 ),
 
 plan as (
