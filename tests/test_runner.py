@@ -399,3 +399,13 @@ def test_glob_characters_in_paths_are_refused(tmp_path: Path):
     paths = build_tiny(tmp_path / "data[1]")
     with pytest.raises(QueryError, match="通配符"):
         Runner(paths).run("overview")
+
+
+def test_a_limit_from_the_command_line_is_a_number_and_null_means_everyone(tiny_runner: Runner):
+    everyone = tiny_runner.run("unregistered_newcomers")
+    assert len(everyone) >= 2
+    first = tiny_runner.run("unregistered_newcomers", {"limit": "1"})
+    pd.testing.assert_frame_equal(first, everyone.head(1))
+    assert tiny_runner.run("unregistered_newcomers", {"limit": ""}).equals(everyone)  # the CLI's empty value
+    with pytest.raises(QueryError, match="unregistered_newcomers"):
+        tiny_runner.run("unregistered_newcomers", {"limit": HOSTILE})
