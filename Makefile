@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/wangtai bench $(if $(SCALES),--scales $(SCALES),)
 
 screenshots: $(STAMP)
+	$(BIN)/wangtai prepare
 	$(BIN)/python scripts/screenshots.py
 
 clean-data:

@@ -111,12 +111,31 @@ def wait_painted(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_timeout(1500)
 
 
+def leader_session(data_dir: Path) -> str:
+    """A session token of a new 领导 user in the user store WANGTAI_AUTH_DIR names (a throwaway one)."""
+    from wangtai.auth.testing import session_token
+    from wangtai.paths import DataPaths
+
+    return session_token(DataPaths(data_dir), "领导")
+
+
 def shoot_pages(
-    browser, url: str, out: Path, size: tuple[int, int], theme: str, query: str = ""
+    browser,
+    url: str,
+    out: Path,
+    size: tuple[int, int],
+    theme: str,
+    query: str = "",
+    token: str | None = None,
 ) -> list[Path]:
-    """Screenshot every page at one viewport size; files are named <page>_<w>x<h>_<theme>.png."""
+    """Screenshot every page at one viewport size; files are named <page>_<w>x<h>_<theme>.png. With
+    ``token``, the pages are opened in that logged-in session (its cookie)."""
     width, height = size
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    if token:
+        from wangtai.auth.testing import browser_cookie
+
+        context.add_cookies([browser_cookie(token, url)])
     page = context.new_page()
     saved = []
     try:
