@@ -160,6 +160,35 @@ def test_who_exported_which_list_yesterday(paths):
     assert audit.frame(paths, since=pd.Timestamp.now() + pd.Timedelta(days=1)).empty
 
 
+def test_the_audit_log_is_read_once_and_then_only_its_new_lines(paths, monkeypatch):
+    for n in range(3):
+        audit.record(paths, "export", "u", "工作人员", what="入户名单", rows=n)
+    assert audit.verify(paths) == (True, 0) and len(audit.frame(paths)) == 3
+    parsed: list[bytes] = []
+    loads = audit.json.loads
+    monkeypatch.setattr(audit.json, "loads", lambda raw, **kw: parsed.append(raw) or loads(raw, **kw))
+    audit.record(paths, "logout", "u", "工作人员")
+    assert audit.verify(paths) == (True, 0)
+    assert audit.frame(paths)["event"].tolist() == ["logout", "export", "export", "export"]
+    assert len(parsed) == 1, "only the appended line was parsed"
+    file = audit.audit_file(paths)
+    with file.open("ab") as handle:  # a line still being written is not read yet
+        handle.write(b'{"ts": "2026-11-27T10:00:00+08:00", "event": "login"')
+    assert len(audit.read(paths)) == 4
+
+
+def test_an_old_audit_line_changed_in_place_is_still_caught(paths):
+    for n in range(3):
+        audit.record(paths, "export", "u", "工作人员", what="入户名单", rows=n)
+    assert audit.verify(paths) == (True, 0)
+    file = audit.audit_file(paths)
+    text = file.read_text(encoding="utf-8")
+    file.write_text(text.replace('"rows": 1', '"rows": 9', 1), encoding="utf-8")  # same length
+    audit.record(paths, "logout", "u", "工作人员")
+    assert audit.verify(paths) == (False, 3)
+    assert 9 in audit.frame(paths)["rows"].tolist()
+
+
 # ---- the CLI ---------------------------------------------------------------------------------------
 
 

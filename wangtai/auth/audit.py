@@ -12,8 +12,11 @@ Fields: ``ts`` (local time, ISO 8601 with offset), ``event``, ``user``, ``role``
 import hashlib
 import json
 import os
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from filelock import FileLock
@@ -94,29 +97,84 @@ def record(
     return entry
 
 
-def read(paths: DataPaths) -> list[dict]:
+@dataclass
+class _Parsed:
+    """What this process has read of the log: the lines up to ``size`` bytes, parsed and chain-checked."""
+
+    inode: int = 0
+    size: int = 0  # bytes read, always ending at a line end
+    digest: Any = field(default_factory=hashlib.sha256)  # SHA-256 of those bytes
+    entries: list[dict] = field(default_factory=list)
+    lines: int = 0
+    previous: str = ""  # SHA-256 of the last line (the next line's "prev")
+    broken: int = 0  # the first line whose "prev" does not match, or 0
+    table: pd.DataFrame | None = None  # the people's table (frame) of the first ``tabled`` entries
+    tabled: int = 0
+
+
+_PARSED: dict[Path, _Parsed] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(paths: DataPaths) -> _Parsed:
+    """The log read so far, brought up to the file's end. Only new lines are parsed; the part read before
+    is re-hashed (fast) and compared, so an edit, truncation or replacement of old lines is still seen
+    and the whole log is read again."""
     file = audit_file(paths)
-    if not file.exists():
-        return []
+    with _PARSED_LOCK:
+        try:
+            stat = file.stat()
+        except FileNotFoundError:
+            _PARSED.pop(file, None)
+            return _Parsed()
+        log = _PARSED.get(file)
+        if log is None or log.inode != stat.st_ino or stat.st_size < log.size or not _same_prefix(file, log):
+            log = _Parsed(inode=stat.st_ino)
+        if stat.st_size > log.size:
+            _read_from(file, log)
+        _PARSED[file] = log
+        return log
+
+
+def _same_prefix(file: Path, log: _Parsed) -> bool:
+    digest = hashlib.sha256()
     with file.open("rb") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        remaining = log.size
+        while remaining:
+            block = handle.read(min(remaining, 1 << 20))
+            if not block:
+                return False
+            digest.update(block)
+            remaining -= len(block)
+    return digest.hexdigest() == log.digest.hexdigest()
+
+
+def _read_from(file: Path, log: _Parsed) -> None:
+    with file.open("rb") as handle:
+        handle.seek(log.size)
+        data = handle.read()
+    complete = data[: data.rfind(b"\n") + 1]  # a line still being appended waits for the next read
+    for raw in complete.splitlines():
+        log.lines += 1
+        if not raw.strip():
+            continue
+        entry = json.loads(raw)
+        if not log.broken and entry.get("prev", "") != log.previous:
+            log.broken = log.lines
+        log.previous = hashlib.sha256(raw).hexdigest()
+        log.entries.append(entry)
+    log.digest.update(complete)
+    log.size += len(complete)
+
+
+def read(paths: DataPaths) -> list[dict]:
+    return list(_parsed(paths).entries)
 
 
 def verify(paths: DataPaths) -> tuple[bool, int]:
     """(chain intact, number of the first broken line or 0)."""
-    file = audit_file(paths)
-    if not file.exists():
-        return True, 0
-    previous = ""
-    with file.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.rstrip(b"\n")
-            if not line:
-                continue
-            if json.loads(line).get("prev", "") != previous:
-                return False, number
-            previous = hashlib.sha256(line).hexdigest()
-    return True, 0
+    broken = _parsed(paths).broken
+    return broken == 0, broken
 
 
 def frame(
@@ -127,13 +185,14 @@ def frame(
     user: str | None = None,
 ) -> pd.DataFrame:
     """The log as a table for people: newest first, with a Chinese event label."""
-    rows = read(paths)
-    table = pd.DataFrame(rows)
+    log = _parsed(paths)
+    if log.table is None or log.tabled < len(log.entries):  # only the new entries are turned into rows
+        new = _table(log.entries[log.tabled :])
+        log.table = new if log.table is None or log.table.empty else pd.concat([log.table, new])
+        log.tabled = len(log.entries)
+    table = log.table
     if table.empty:
         return pd.DataFrame(columns=COLUMNS)
-    table["ts"] = pd.to_datetime(table["ts"], utc=True, format="ISO8601").dt.tz_convert(
-        datetime.now().astimezone().tzinfo
-    )
     if since is not None:
         table = table[table["ts"] >= pd.Timestamp(since).tz_localize(table["ts"].dt.tz)]
     if until is not None:
@@ -142,6 +201,18 @@ def frame(
         table = table[table["event"].isin(events)]
     if user:
         table = table[table["user"] == user]
+    table = table.assign(ts=table["ts"].dt.tz_localize(None))
+    return table[COLUMNS].sort_values("ts", ascending=False).reset_index(drop=True)
+
+
+def _table(entries: list[dict]) -> pd.DataFrame:
+    """All entries as the people's table (local times, labels, details), before any filter."""
+    table = pd.DataFrame(entries)
+    if table.empty:
+        return table
+    table["ts"] = pd.to_datetime(table["ts"], utc=True, format="ISO8601").dt.tz_convert(
+        datetime.now().astimezone().tzinfo
+    )
     table = table.assign(event_label=table["event"].map(lambda e: EVENTS.get(e, e)))
     detail_columns = [c for c in table.columns if c not in COLUMNS and c != "prev"]
     if "detail" in table.columns:
@@ -156,8 +227,7 @@ def frame(
     for column in COLUMNS:
         if column not in table:
             table[column] = None
-    table["ts"] = table["ts"].dt.tz_localize(None)
-    return table[COLUMNS].sort_values("ts", ascending=False).reset_index(drop=True)
+    return table[COLUMNS]
 
 
 def _present(value) -> bool:
