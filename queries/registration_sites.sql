@@ -4,54 +4,34 @@
 -- key: site
 -- param community_code: 12-digit community code (where the scanning unit is); null = the whole subdistrict
 -- param area: 片区 name; null = all
--- Distinct people do not add up across communities, so each filter reads what is exact for it: the whole
--- subdistrict its own rollup, one community the per-community rollup, a 片区 the scans themselves.
 with params as (
     select
-        cast($community_code as varchar) is null and cast($area as varchar) is null as whole,
-        cast($community_code as varchar) is not null as one_community
+        cast($community_code as varchar) as community_code,
+        cast($area as varchar) as area
 ),
 
 communities as (
     select * from communities_in($community_code, $area)
 ),
 
-whole as (
-    select site, scans, people
-    from roll_sites_all
-    where (select whole from params)
-),
-
-one_community as (
-    select site, scans, people
-    from roll_sites
-    where (select one_community from params)
-        and community_code in (select community_code from communities)
-),
-
--- a 片区 without a community: its communities' scans (not empty only then)
-area_scans as (
-    select * from hot_registrations
-    where community_code in (
-        select community_code from communities
-        where not (select whole or one_community from params)
-    )
+-- distinct people do not add up across communities: the rollup counts them at each level a filter can ask
+-- for (one community, one 片区, the whole subdistrict)
+sites as (
+    select roll_sites.*
+    from roll_sites, params
+    where case
+        when params.community_code is not null
+            then roll_sites.level = 'community'
+                and roll_sites.scope in (select community_code from communities)
+        when params.area is not null then roll_sites.level = 'area' and roll_sites.scope = params.area
+        else roll_sites.level = 'all'
+    end
 ),
 
 -- logic
 
-by_area as (
-    select site, count(*) as scans, count(distinct person_key) as people
-    from area_scans
-    group by site
-),
-
 final as (
-    select site, scans, people from whole
-    union all
-    select site, scans, people from one_community
-    union all
-    select site, scans, people from by_area
+    select site, scans, people from sites
 )
 
 select * from final

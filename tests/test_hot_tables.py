@@ -69,28 +69,34 @@ def _people(paths: DataPaths) -> list[str]:
 
 
 def _land_elsewhere(paths: DataPaths, people: int = 8) -> str:
-    """Scans of people registered before, at the same kind of site but by a unit of another community, each
-    twice: their community and site gain a person, the whole subdistrict does not. Returns one such site."""
-    earlier = pd.read_parquet(sorted((paths.archive / "registrations").glob("*.parquet"))[0]).head(people)
-    units = _units(paths)
-    home = earlier["unit_id"].map(units.set_index("unit_id")["community_code"])
+    """Scans of people registered before: some at the same kind of site but by a unit of another community,
+    each twice (their community and site gain a person, the whole subdistrict does not); others by their own
+    unit at another kind of site (a person new to that site). Returns one site of the first kind."""
+    earlier = pd.read_parquet(sorted((paths.archive / "registrations").glob("*.parquet"))[0])
+    units, sites = _units(paths), sorted(earlier["site"].dropna().unique())
+    elsewhere, moved = earlier.head(people), earlier.iloc[people : 2 * people]
+    home = elsewhere["unit_id"].map(units.set_index("unit_id")["community_code"])
     other = [units.loc[units["community_code"] != code, "unit_id"].iloc[0] for code in home]
-    n = 2 * len(earlier)
+    rows = pd.concat(
+        [
+            elsewhere.assign(unit_id=other),
+            elsewhere.assign(unit_id=other),
+            moved.assign(site=[next(s for s in sites if s != site) for site in moved["site"]]),
+        ]
+    )
+    n = len(rows)
     table = pa.table(
         {
             "scan_id": [f"ELSEWHERE{os.getpid()}{i:05d}" for i in range(n)],
             "scanned_at": pa.array([clock.now()] * n, pa.timestamp("us")),
-            "id_number": [*earlier["id_number"]] * 2,
-            "unit_id": other * 2,
-            "channel": [*earlier["channel"]] * 2,
-            "site": [*earlier["site"]] * 2,
+            **{column: list(rows[column]) for column in ("id_number", "unit_id", "channel", "site")},
         }
     )
     folder = paths.feed_inbox("registrations")
     pq.write_table(table, folder / ".elsewhere.parquet.tmp")
     os.replace(folder / ".elsewhere.parquet.tmp", folder / "elsewhere.parquet")
     ingest_all(paths)
-    return str(earlier["site"].iloc[0])
+    return str(elsewhere["site"].iloc[0])
 
 
 def test_a_new_batch_is_appended_and_figures_match_a_fresh_runner(live_paths: DataPaths) -> None:

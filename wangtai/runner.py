@@ -308,7 +308,6 @@ class Runner:
                         scans = staging.render(self._hot_sql["roll_scans"], {"scans": "hot_registrations"})
                         con.execute(f"create or replace table roll_scans as {scans}")
                         build("roll_sites")
-                        build("roll_sites_all")
                     else:
                         scans = staging.render(self._hot_sql["roll_scans"], {"scans": new})
                         con.execute(f"insert into roll_scans {scans}")
