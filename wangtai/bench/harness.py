@@ -248,9 +248,10 @@ def section(results: dict, command: str, info: dict) -> str:
     ]
     for name, row in serve["queries"].items():
         s, c = row["subdistrict"], row["community"]
+        limit = None if name.endswith(" · export") else query_t  # an export is a download, not a view
         lines.append(
-            f"| {name} | {_mark(s['cold_ms'], query_t if scale == 69_000 else None)} | {_ms(s['p50_ms'])} | "
-            f"{_mark(s['p95_ms'], query_t)} | {_ms(c['cold_ms'])} | {_ms(c['p50_ms'])} | {_mark(c['p95_ms'], query_t)} | "
+            f"| {name} | {_mark(s['cold_ms'], limit if scale == 69_000 else None)} | {_ms(s['p50_ms'])} | "
+            f"{_mark(s['p95_ms'], limit)} | {_ms(c['cold_ms'])} | {_ms(c['p50_ms'])} | {_mark(c['p95_ms'], limit)} | "
             f"{s['rows']:,} |"
         )
     lines.append("")
