@@ -7,6 +7,11 @@ from wangtai.ui.setup import setup
 
 filters = setup("总览", "🏠")
 
+# The map's view is fitted on the server, which does not know the column's width: it is fitted to the
+# narrowest the right column gets (≈ 230 px on a 1366 px laptop with the sidebar open), so the outline is
+# whole there and sits with room to spare in a wider column (≈ 380 px at 1920).
+MAP_WIDTH, MAP_HEIGHT = 220, 400
+
 
 def kpi_rows(row: dict) -> None:
     figures = [kpi.on_page for kpi in kpis.overview(row)]  # the same figures as the 大屏 (wangtai.ui.kpis)
@@ -73,10 +78,10 @@ def map_panel() -> None:
         highlight=filters.community_code,
         choropleth=True,
         codes=maps.focus(communities, filters, community=False),
-        width=340,
-        height=400,
+        width=MAP_WIDTH,
+        height=MAP_HEIGHT,
     )
-    st.pydeck_chart(figure, height=400)
+    st.pydeck_chart(figure, height=MAP_HEIGHT)
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
 
 

@@ -65,7 +65,8 @@ def composition_panel(share) -> None:
     )
     if charts.empty_note(frame, "构成数据"):
         return
-    columns = st.columns(len(DIMENSIONS))
+    # two a row: four in a row left a 1366 px laptop ~130 px a chart, labels cut off and axes unreadable
+    columns = [*st.columns(2, gap="medium"), *st.columns(2, gap="medium")]
     for column, dimension in zip(columns, DIMENSIONS, strict=True):
         with column:
             if (frame["dimension"] == dimension).any():

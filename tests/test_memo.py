@@ -146,14 +146,23 @@ def _ref_base(fig, height):
     return fig
 
 
-def _ref_bar(x, y, text, color, hover, xaxis, yaxis, height, orientation=None, title=None):
+def _ref_bar(x, y, text, color, hover, xaxis, yaxis, height, orientation=None, title=None, margin_r=None):
     bar = dict(x=x, y=y, marker_color=color, text=text, textposition="outside", cliponaxis=False)
     fig = go.Figure(go.Bar(**bar, hovertemplate=hover, **({"orientation": "h"} if orientation else {})))
     fig.update_xaxes(**xaxis)
     fig.update_yaxes(**yaxis)
     if title:
         fig.update_layout(title=dict(text=title, font=dict(size=17)))
-    return _ref_base(fig, height)
+    fig = _ref_base(fig, height)
+    if margin_r is not None:  # horizontal bars: their outside labels' room, in pixels
+        fig.update_layout(margin_r=margin_r)
+    return fig
+
+
+def _room(texts, size=14) -> int:
+    """Outside labels' width by hand: 1 em a CJK / full-width character, 0.62 em the rest, + 8 px."""
+    widest = max(sum(1.0 if ord(c) >= 0x2E80 else 0.62 for c in t) for t in texts)
+    return max(16, round(widest * size) + 8)
 
 
 def _ref_progress(progress, p, height):
@@ -279,10 +288,11 @@ def test_every_chart_draws_what_the_plotly_figure_drew(demo_paths: DataPaths) ->
                 [fmt.pct(v) for v in ranked["newcomer_share"]],
                 [charts.WARN if n == marked else charts.ACCENT for n in ranked["community_name"]],
                 "%{y}<br>占比：%{text}<extra></extra>",
-                dict(title_text="占比", tickformat=".0%", range=[0, ranked["newcomer_share"].max() * 1.18]),
+                dict(title_text="占比", tickformat=".0%", range=[0, ranked["newcomer_share"].max() * 1.03]),
                 dict(title_text="", type="category", automargin=True),
                 max(260, 26 * len(share) + 60),
                 "h",
+                margin_r=_room([fmt.pct(v) for v in ranked["newcomer_share"]]),
             ),
         ),
         (
@@ -307,17 +317,21 @@ def test_every_chart_draws_what_the_plotly_figure_drew(demo_paths: DataPaths) ->
     ]
     for dimension in composition["dimension"].unique():
         part = composition[composition["dimension"] == dimension].sort_values("newcomers")
+        labels = [
+            f"{fmt.num(n)}（{fmt.pct(s)}）" for n, s in zip(part["newcomers"], part["share"], strict=True)
+        ]
         reference = _ref_bar(
             part["newcomers"],
             part["category"],
-            [f"{fmt.num(n)}（{fmt.pct(s)}）" for n, s in zip(part["newcomers"], part["share"], strict=True)],
+            labels,
             charts.ACCENT,
             "%{y}<br>%{text}<extra></extra>",
-            dict(title_text="新市民人数", tickformat=",d", range=[0, float(part["newcomers"].max()) * 1.45]),
+            dict(title_text="新市民人数", tickformat=",d", range=[0, float(part["newcomers"].max()) * 1.03]),
             dict(title_text="", type="category", automargin=True),
-            300,
+            max(300, 26 * len(part) + 110),
             "h",
             title=dimension,
+            margin_r=_room(labels),
         )
         pairs.append((charts.composition.build(composition, dimension), reference))
     assert len(pairs) > 6
@@ -325,12 +339,13 @@ def test_every_chart_draws_what_the_plotly_figure_drew(demo_paths: DataPaths) ->
         assert isinstance(chart, charts.Chart)
         assert _decoded(chart) == _decoded(reference)
         styled = screen._styled.__wrapped__(lambda c=chart: c, 660, 480)  # the 大屏's copy
+        hbar = reference.data[0].type == "bar" and reference.data[0].orientation == "h"
         reference.update_layout(
             width=660,
             height=480,
             dragmode=False,
             font=dict(size=18),
-            margin=dict(l=8, r=24, t=40, b=8),
+            margin=dict(l=8, r=max(24, _room(reference.data[0].text, 17)) if hbar else 24, t=40, b=8),
             legend=dict(font=dict(size=18)),
         )
         reference.update_xaxes(tickfont=dict(size=16), title_font=dict(size=17))

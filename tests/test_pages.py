@@ -125,6 +125,47 @@ def test_charts_and_maps_are_drawn(app_env) -> None:
     assert kinds[0] == "GeoJsonLayer" and "PolygonLayer" in kinds, "boundaries below the density cells"
 
 
+def _outline_px(spec: dict) -> tuple[float, float]:
+    """The pixel width and height the deck's community outlines take at its initial zoom (web mercator:
+    the world is 512 px wide at zoom 0)."""
+    import math
+
+    features = spec["layers"][0]["data"]["features"]
+    points: list = []
+
+    def walk(coordinates) -> None:
+        if coordinates and isinstance(coordinates[0], (int, float)):
+            points.append(coordinates)
+        else:
+            for part in coordinates:
+                walk(part)
+
+    for feature in features:
+        walk(feature["geometry"]["coordinates"])
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    scale = 512 / 360 * 2 ** spec["initialViewState"]["zoom"]
+    y = [math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))) for lat in lats]
+    return (max(lons) - min(lons)) * scale, (max(y) - min(y)) * scale
+
+
+@pytest.mark.parametrize("scope", ["subdistrict", "area"])
+def test_the_overview_map_fits_a_laptop_column(app_env, a_community, scope: str) -> None:
+    """The right column of 总览 is ≈ 230 px wide at 1366 × 768 with the sidebar open: the deck's view is
+    fitted on the server, so the whole subdistrict (or 片区) must fit that, not a wider guess."""
+    session = {FILTER_KEY: {"area": a_community["area"], "community": None}} if scope == "area" else None
+    at = open_page("dashboard.py", session=session)
+    assert_clean(at)
+    (deck,) = at.get("deck_gl_json_chart")
+    spec = json.loads(deck.proto.json)
+    if scope == "area":  # the view is the 片区's; the other communities may run off the map
+        features = spec["layers"][0]["data"]["features"]
+        mark = f"（{a_community['area']}）"  # the tooltip names each community's 片区
+        spec["layers"][0]["data"]["features"] = [f for f in features if mark in f["properties"]["tip"]]
+    width, height = _outline_px(spec)
+    assert width <= 225, f"the outline is {width:.0f} px wide: cut off in a 230 px column"
+    assert height <= 395, f"the outline is {height:.0f} px tall: cut off in the 400 px map"
+
+
 # ---- the figures are the query's figures ------------------------------------------------------------
 
 

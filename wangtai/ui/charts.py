@@ -88,12 +88,33 @@ def _axis(title: str | None = None, **more) -> dict:
     return {**axis, **more, "tickfont": {"size": 14}}
 
 
-def _chart(traces: list[dict], height: int, *, xaxis: dict, yaxis: dict, **layout) -> Chart:
+BAR_TEXT = 14  # px, the bar labels on the pages (the 大屏's copy: ``restyled``)
+MARGIN_R = 16
+
+
+def label_room(texts, size: int = BAR_TEXT) -> int:
+    """Pixels a horizontal bar's outside labels need right of the plot: the widest label, estimated (CJK and
+    full-width characters 1 em, the rest 0.62 em — Source Sans digits are ≈ 0.5 em, "%" ≈ 0.8), plus
+    plotly's text padding. A margin in pixels holds whatever the chart's width; a longer x range would
+    not: its share of the plot shrinks with the plot, and a label at the edge was cut off at 1366 px."""
+    widest = max((sum(1.0 if ord(c) >= 0x2E80 else 0.62 for c in str(t)) for t in texts), default=0.0)
+    return max(MARGIN_R, round(widest * size) + 8)
+
+
+def _hbar_axis(title: str, top: float, **more) -> dict:
+    """The value axis of horizontal bars whose labels sit right of the bar, in the margin ``label_room``
+    keeps: the longest bar may reach the end of the axis (a little headroom only)."""
+    return _axis(title, **more, range=[0, top * 1.03])
+
+
+def _chart(
+    traces: list[dict], height: int, *, xaxis: dict, yaxis: dict, margin_r: int = MARGIN_R, **layout
+) -> Chart:
     """The figure dict with the shared look (what ``_base`` did with ``update_layout``): sizes, margins,
     legend on top, hover font, ``.``/``,`` separators; bar labels 14 px."""
     for trace in traces:
         if trace["type"] == "bar":
-            trace["textfont"] = {"size": 14}
+            trace["textfont"] = {"size": BAR_TEXT}
     spec = {
         "data": traces,
         "layout": {
@@ -102,7 +123,7 @@ def _chart(traces: list[dict], height: int, *, xaxis: dict, yaxis: dict, **layou
             "yaxis": yaxis,
             **layout,
             "font": dict(FONT),
-            "margin": {"l": 8, "r": 16, "t": 36, "b": 8},
+            "margin": {"l": 8, "r": margin_r, "t": 36, "b": 8},
             "legend": {
                 **layout.get("legend", {}),
                 "title": {"text": ""},
@@ -128,7 +149,9 @@ def restyled(chart: Chart, width: int, height: int) -> Chart:
     spec = {"data": copy.deepcopy(source["data"]), "layout": layout}
     layout.update(width=width, height=height, dragmode=False)
     layout["font"] = {**layout.get("font", {}), "size": 18}
-    layout["margin"] = {**layout.get("margin", {}), "l": 8, "r": 24, "t": 40, "b": 8}
+    # outside labels of horizontal bars grow with the font: their margin too (see ``label_room``)
+    room = max((label_room(t.get("text") or [], 17) for t in spec["data"] if _outside_hbar(t)), default=0)
+    layout["margin"] = {**layout.get("margin", {}), "l": 8, "r": max(24, room), "t": 40, "b": 8}
     layout["legend"] = {**layout.get("legend", {}), "font": {"size": 18}}
     for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         axis = layout[name]
@@ -141,6 +164,14 @@ def restyled(chart: Chart, width: int, height: int) -> Chart:
         if trace.get("type") == "bar":
             trace["textfont"] = {**trace.get("textfont", {}), "size": 17}
     return Chart(spec)
+
+
+def _outside_hbar(trace: dict) -> bool:
+    return (
+        trace.get("type") == "bar"
+        and trace.get("orientation") == "h"
+        and trace.get("textposition") == "outside"
+    )
 
 
 def show(fig: go.Figure, key: str | None = None) -> None:
@@ -183,10 +214,9 @@ def ranked_bars(
         "y": _array(data[label]),
         "type": "bar",
     }
-    top = float(data[value].max() or 1) * 1.18
-    xaxis = _axis(value_title, tickformat=".0%" if percent else ",d", range=[0, top])
+    xaxis = _hbar_axis(value_title, float(data[value].max() or 1), tickformat=".0%" if percent else ",d")
     yaxis = _axis("", type="category", automargin=True)
-    return _chart([bar], height, xaxis=xaxis, yaxis=yaxis)
+    return _chart([bar], height, xaxis=xaxis, yaxis=yaxis, margin_r=label_room(text))
 
 
 @memo.cached
@@ -365,8 +395,11 @@ def heatmap(frame: pd.DataFrame, height: int = 360) -> Chart:
 
 
 @memo.cached
-def composition(frame: pd.DataFrame, dimension: str, height: int = 300) -> Chart:
+def composition(frame: pd.DataFrame, dimension: str, height: int | None = None) -> Chart:
+    """One dimension's categories as horizontal bars; 26 px a category (as ``ranked_bars``) so that plotly
+    does not shrink a label to a thin bar's thickness (22 home provinces in 300 px were unreadable)."""
     part = frame[frame["dimension"] == dimension].sort_values("newcomers", ascending=True)
+    height = height or max(300, 26 * len(part) + 110)
     text = [f"{fmt.num(n)}（{fmt.pct(s)}）" for n, s in zip(part["newcomers"], part["share"], strict=False)]
     bar = {
         "cliponaxis": False,
@@ -379,8 +412,7 @@ def composition(frame: pd.DataFrame, dimension: str, height: int = 300) -> Chart
         "y": _array(part["category"]),
         "type": "bar",
     }
-    top = float(part["newcomers"].max() or 1) * 1.45
-    xaxis = _axis("新市民人数", tickformat=",d", range=[0, top])
+    xaxis = _hbar_axis("新市民人数", float(part["newcomers"].max() or 1), tickformat=",d")
     yaxis = _axis("", type="category", automargin=True)
     title = {"text": dimension, "font": {"size": 17}}
-    return _chart([bar], height, xaxis=xaxis, yaxis=yaxis, title=title)
+    return _chart([bar], height, xaxis=xaxis, yaxis=yaxis, title=title, margin_r=label_room(text))

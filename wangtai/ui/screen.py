@@ -384,7 +384,7 @@ def overview_slide(filters, share: pd.DataFrame) -> dict:
                 None,
                 "wt_s_overview_map",
                 440,
-                520,
+                480,  # the right column of 3/11 of the 1920 design is ≈ 490 px (520 ran off its sides)
             )
             st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
     return {
