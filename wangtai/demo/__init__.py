@@ -18,8 +18,13 @@ import numpy as np
 import pyarrow as pa
 
 from wangtai import clock
-from wangtai.demo import events, geography, population
+from wangtai.demo import events, geography
 from wangtai.demo._write import write_table, write_text
+from wangtai.demo.houses import build_houses
+from wangtai.demo.houses_file import write_houses
+from wangtai.demo.people import LIVING, build_people
+from wangtai.demo.residents_file import write_residents
+from wangtai.demo.units import build_units
 from wangtai.paths import DataPaths
 
 __all__ = ["generate"]
@@ -60,7 +65,7 @@ def generate(
     written = []
 
     geo = geography.build()
-    units = population.build_units(geo, np.random.default_rng(geography.GEO_SEED))
+    units = build_units(geo, np.random.default_rng(geography.GEO_SEED))
     ref = paths.reference
     communities = pa.table(
         {
@@ -80,12 +85,12 @@ def generate(
         ref / n for n in ("communities.parquet", "units.parquet", "boundaries.geojson", "campaign.toml")
     ]
 
-    people, construction, _ = population.build_people(geo, units, residents, rng, now_us)
-    houses = population.build_houses(geo, units, people, construction, rng, now_us)
+    people, construction, _ = build_people(geo, units, residents, rng, now_us)
+    houses = build_houses(geo, units, people, construction, rng, now_us)
     res_path = paths.feed_inbox("residents") / f"residents_{stamp}.parquet"
-    n_res, bad_res = population.write_residents(res_path, geo, units, people, houses, rng, now_us, bad_rows)
+    n_res, bad_res = write_residents(res_path, geo, units, people, houses, rng, now_us, bad_rows)
     house_path = paths.feed_inbox("houses") / f"houses_{stamp}.parquet"
-    n_houses, bad_houses = population.write_houses(house_path, geo, houses, rng, now_us, bad_rows)
+    n_houses, bad_houses = write_houses(house_path, geo, houses, rng, now_us, bad_rows)
     written += [res_path, house_path]
 
     scans = events.build_scans(people, units, rng, now, now_us)
@@ -99,7 +104,7 @@ def generate(
     written += reg_files + rec_files
 
     snap = people.n_snapshot
-    living_new = people.newcomer[:snap] & (people.status[:snap] == population.LIVING)
+    living_new = people.newcomer[:snap] & (people.status[:snap] == LIVING)
     registered = np.zeros(len(people.comm), bool)
     registered[scans["person"]] = True
     return {
@@ -109,7 +114,7 @@ def generate(
         "units": len(units.ids),
         "enterprises": units.types.count("企业"),
         "residents_rows": n_res,
-        "residents_living": int((people.status[:snap] == population.LIVING).sum()),
+        "residents_living": int((people.status[:snap] == LIVING).sum()),
         "newcomers_living": int(living_new.sum()),
         "houses": n_houses,
         "scans": len(scans["time"]),

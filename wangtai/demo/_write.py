@@ -17,6 +17,7 @@ ARROW_TYPES = {
     "timestamp[us]": pa.timestamp("us"),
 }
 ROW_GROUP = 250_000
+CHUNK = 500_000  # rows whose strings are built at once: bounds memory at millions of rows
 
 
 def feed_schema(feed: str) -> pa.Schema:

@@ -7,21 +7,12 @@ import numpy as np
 import pyarrow as pa
 
 from wangtai.contract import CHANNELS, SITES, SOURCES
-from wangtai.demo._write import AtomicParquet, feed_schema, padded, take
-from wangtai.demo.population import (
-    CHUNK,
-    DAY_US,
-    FOLLOW,
-    LIVING,
-    STUDY,
-    TRADE,
-    WORK,
-    People,
-    Units,
-    bad_row_kinds,
-    categorical,
-    id_strings,
-)
+from wangtai.demo._write import CHUNK, AtomicParquet, feed_schema, padded, take
+from wangtai.demo.arrays import DAY_US
+from wangtai.demo.draws import bad_row_kinds, categorical
+from wangtai.demo.id_numbers import id_strings
+from wangtai.demo.people import FOLLOW, LIVING, STUDY, TRADE, WORK, People
+from wangtai.demo.units import Units
 from wangtai.demo.vocab import numbers
 
 CAMPAIGN_NAME = "一家亲扫码登记"
