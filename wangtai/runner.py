@@ -14,6 +14,7 @@ caller leaves out is bound as NULL (null = no filter), except ``now``, which com
 
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -128,6 +129,11 @@ def load_queries(queries_dir: Path = QUERIES_DIR) -> dict[str, QuerySpec]:
     return specs
 
 
+def _reloads(have: set[str] | None, want: set[str]) -> bool:
+    """Whether a table must be reloaded whole: first load, or something it holds went away."""
+    return have is None or not have <= want
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Values as the caller gave them; strings from the command line or a URL made sensible."""
     if isinstance(value, str):
@@ -217,124 +223,166 @@ class Runner:
             return True
 
     def _materialize(self, version: str, files: dict[str, tuple[Path, ...]]) -> None:
-        """Bring the in-memory hot tables up to the warehouse, reloading only what changed: reference tables
-        when reference data changed; manifest and quarantine files read once each (append-only folders); a
-        snapshot only when its current batch changed; increment feeds by appending new batches; person-level
-        flags when registrations changed. One transaction: readers never see a half state."""
-        import time
-
+        """Bring the in-memory hot tables up to the warehouse, reloading only what changed, step by step (each
+        step's docstring says when it reloads). One transaction: readers never see a half state."""
         con, timings = self._con, {}
-        loaded = self._loaded
-        reference = version.split("/")[-1]
         staging_sql = staging.staging_sql()
         con.execute("begin transaction")
         try:
             con.execute(self._hot_sql["macros"])
-            if loaded.get("reference") != reference:
-                loaded.clear()  # units changed: scans' communities may have too
-                loaded["reference"] = reference
-                for name in SMALL:
-                    t0 = time.perf_counter()
-                    con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
-                    timings[name] = time.perf_counter() - t0
-                con.execute(self._hot_sql["scope_macros"])
+            self._load_reference(version.split("/")[-1], timings)
             for source, columns in APPEND_ONLY.items():
-                t0 = time.perf_counter()
-                want, have = set(files.get(source, ())), loaded.get(source)
-                raw = f"hot_raw_{source}"
-                fresh = have is None or not have <= want
-                if fresh:
-                    empty = staging.file_relation([], source)
-                    con.execute(f"create or replace table {raw} as select {columns} from {empty}")
-                    have = set()
-                new = sorted(want - have)
-                if new:
-                    relation = staging.file_relation(new, source, filename=source == "quarantined_rows")
-                    con.execute(f"insert into {raw} by name select {columns} from {relation}")
-                loaded[source] = want
-                if new or fresh or source == "manifest":  # the manifest also depends on decisions
-                    sql = staging.render(staging_sql[f"stg_{source}"], {source: raw}).strip().rstrip(";")
-                    con.execute(f"create or replace table hot_{source} as {sql}")
-                    timings[source] = time.perf_counter() - t0
-            batches: dict[str, list[str]] = {}
-            current = con.execute("select feed, batch_id from hot_manifest where is_current").fetchall()
-            for feed, batch_id in current:
-                batches.setdefault(feed, []).append(batch_id)
-
-            def build(table: str, sql: str | None = None) -> None:
-                t0 = time.perf_counter()
-                con.execute(f"create or replace table {table} as {sql or self._hot_sql[table]}")
-                timings[table] = time.perf_counter() - t0
-
-            residents = tuple(sorted(batches.get("residents", [])))
-            residents_changed = loaded.get("residents") != residents
-            houses = tuple(sorted(batches.get("houses", [])))
-            have_scans = loaded.get("registrations")
-            scans_rebuilt = have_scans is None or not have_scans <= set(batches.get("registrations", []))
-            if residents_changed or loaded.get("houses") != houses or scans_rebuilt:
-                staging.create_views(con, self.paths, self._views, only=SNAPSHOT_SOURCES)
-            if residents_changed:
-                for table in ("hot_residents", "roll_cells"):
-                    build(table)
-                loaded["residents"] = residents
-            if loaded.get("houses") != houses:
-                build("roll_houses")
-                loaded["houses"] = houses
-
-            for feed in ("registrations", "source_records"):
-                want, have = set(batches.get(feed, [])), loaded.get(feed)
-                changed = have is None or have != want
-                rebuilt = have is None or not have <= want  # first load, or a batch went away
-                new = f"new_{feed}"  # the new batches' rows, read from their files once
-                if changed:
-                    t0 = time.perf_counter()
-                    read = want if rebuilt else want - have  # new increment batches: only their files
-                    rows = staging.render(
-                        self._hot_sql[f"hot_{feed}"],
-                        {"batch": staging.batch_relation(self.paths, feed, read)},
-                    )
-                    if rebuilt:
-                        con.execute(f"create or replace table hot_{feed} as {rows}")
-                    else:
-                        con.execute(f"create or replace temp table {new} as {rows}")
-                        if feed == "registrations":  # before the append: it asks who was seen before
-                            self._statements("update_sites", new, timings)
-                        con.execute(f"insert into hot_{feed} select * from {new}")
-                    loaded[feed] = want
-                    timings[f"hot_{feed}"] = time.perf_counter() - t0
-                if feed == "registrations" and changed:
-                    t0 = time.perf_counter()
-                    if rebuilt:
-                        scans = staging.render(self._hot_sql["roll_scans"], {"scans": "hot_registrations"})
-                        con.execute(f"create or replace table roll_scans as {scans}")
-                        build("roll_sites")
-                    else:
-                        scans = staging.render(self._hot_sql["roll_scans"], {"scans": new})
-                        con.execute(f"insert into roll_scans {scans}")
-                    timings["roll_scans"] = time.perf_counter() - t0
-                if feed == "registrations":
-                    if rebuilt or residents_changed:
-                        if rebuilt:
-                            build("hot_first_registrations")
-                        elif changed:
-                            self._update_first_registrations(new, timings, rollups=False)
-                        build("roll_units")
-                        build("roll_discovered")
-                    elif changed:
-                        self._update_first_registrations(new, timings, rollups=True)
-                elif changed or residents_changed:
-                    build("roll_sources")
-                    build("roll_source_names")
+                self._load_append_only(source, columns, files, staging_sql, timings)
+            batches = self._current_batches()
+            scans = set(batches.get("registrations", []))
+            scans_rebuilt = _reloads(self._loaded.get("registrations"), scans)
+            residents_changed = self._load_snapshots(batches, scans_rebuilt, timings)
+            self._load_registrations(scans, residents_changed, timings)
+            self._load_source_records(set(batches.get("source_records", [])), residents_changed, timings)
             # the newcomers carry their registered flag: built once the first registrations are current
             if residents_changed or scans_rebuilt:
                 for table in ("hot_newcomers", "roll_composition", "roll_birth_dates"):
-                    build(table)
+                    self._build(table, timings)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
-            loaded.clear()
+            self._loaded.clear()
             raise
         self.last_refresh = timings
+
+    def _build(self, table: str, timings: dict) -> None:
+        """(Re)create one hot table or rollup whole from its SQL in ``queries/hot/``."""
+        t0 = time.perf_counter()
+        self._con.execute(f"create or replace table {table} as {self._hot_sql[table]}")
+        timings[table] = time.perf_counter() - t0
+
+    def _load_reference(self, reference: str, timings: dict) -> None:
+        """The small reference tables and the scope macros over them, copied whole when reference data
+        changed; everything else is then reloaded too (units changed: scans' communities may have too)."""
+        if self._loaded.get("reference") == reference:
+            return
+        self._loaded.clear()
+        self._loaded["reference"] = reference
+        for name in SMALL:
+            t0 = time.perf_counter()
+            self._con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
+            timings[name] = time.perf_counter() - t0
+        self._con.execute(self._hot_sql["scope_macros"])
+
+    def _load_append_only(
+        self, source: str, columns: str, files: dict, staging_sql: dict[str, str], timings: dict
+    ) -> None:
+        """hot_<source> for an append-only folder (manifest, quarantined rows): each new file read once into
+        hot_raw_<source>, emptied first when a file went away; the staging SQL re-run over it when a file
+        came or went, and for the manifest every time (it also depends on decisions)."""
+        con, loaded = self._con, self._loaded
+        t0 = time.perf_counter()
+        want, have = set(files.get(source, ())), loaded.get(source)
+        raw = f"hot_raw_{source}"
+        fresh = _reloads(have, want)
+        if fresh:
+            empty = staging.file_relation([], source)
+            con.execute(f"create or replace table {raw} as select {columns} from {empty}")
+            have = set()
+        new = sorted(want - have)
+        if new:
+            relation = staging.file_relation(new, source, filename=source == "quarantined_rows")
+            con.execute(f"insert into {raw} by name select {columns} from {relation}")
+        loaded[source] = want
+        if new or fresh or source == "manifest":
+            sql = staging.render(staging_sql[f"stg_{source}"], {source: raw}).strip().rstrip(";")
+            con.execute(f"create or replace table hot_{source} as {sql}")
+            timings[source] = time.perf_counter() - t0
+
+    def _current_batches(self) -> dict[str, list[str]]:
+        """Each feed's current batch ids, by the manifest just loaded."""
+        batches: dict[str, list[str]] = {}
+        current = self._con.execute("select feed, batch_id from hot_manifest where is_current").fetchall()
+        for feed, batch_id in current:
+            batches.setdefault(feed, []).append(batch_id)
+        return batches
+
+    def _load_snapshots(self, batches: dict[str, list[str]], scans_rebuilt: bool, timings: dict) -> bool:
+        """hot_residents and roll_cells when the current residents snapshot changed, roll_houses when the
+        houses snapshot did. Returns whether the residents changed (the person-level tables follow them)."""
+        loaded = self._loaded
+        residents = tuple(sorted(batches.get("residents", [])))
+        houses = tuple(sorted(batches.get("houses", [])))
+        residents_changed = loaded.get("residents") != residents
+        houses_changed = loaded.get("houses") != houses
+        if residents_changed or houses_changed or scans_rebuilt:  # hot_newcomers reads stg_residents too
+            staging.create_views(self._con, self.paths, self._views, only=SNAPSHOT_SOURCES)
+        if residents_changed:
+            for table in ("hot_residents", "roll_cells"):
+                self._build(table, timings)
+            loaded["residents"] = residents
+        if houses_changed:
+            self._build("roll_houses", timings)
+            loaded["houses"] = houses
+        return residents_changed
+
+    def _append_feed(self, feed: str, want: set[str], timings: dict) -> tuple[bool, bool]:
+        """hot_<feed> for an increment feed, when its current batches changed: rebuilt whole on first load or
+        when a batch went away, else only the new batches' files read (once, into ``new_<feed>``) and
+        appended. Returns (changed, rebuilt)."""
+        have = self._loaded.get(feed)
+        changed = have is None or have != want
+        rebuilt = _reloads(have, want)
+        if not changed:
+            return changed, rebuilt
+        t0 = time.perf_counter()
+        read = want if rebuilt else want - have  # new increment batches: only their files
+        rows = staging.render(
+            self._hot_sql[f"hot_{feed}"], {"batch": staging.batch_relation(self.paths, feed, read)}
+        )
+        if rebuilt:
+            self._con.execute(f"create or replace table hot_{feed} as {rows}")
+        else:
+            new = f"new_{feed}"
+            self._con.execute(f"create or replace temp table {new} as {rows}")
+            if feed == "registrations":  # before the append: it asks who was seen before
+                self._statements("update_sites", new, timings)
+            self._con.execute(f"insert into hot_{feed} select * from {new}")
+        self._loaded[feed] = want
+        timings[f"hot_{feed}"] = time.perf_counter() - t0
+        return changed, rebuilt
+
+    def _load_registrations(self, want: set[str], residents_changed: bool, timings: dict) -> None:
+        """一家亲 scans and everything built on them, brought up to the current batches (see _append_feed);
+        the person-level tables also when the residents snapshot changed."""
+        changed, rebuilt = self._append_feed("registrations", want, timings)
+        if changed:
+            self._update_scan_rollups(rebuilt, timings)
+        if rebuilt or residents_changed:
+            if rebuilt:
+                self._build("hot_first_registrations", timings)
+            elif changed:
+                self._update_first_registrations("new_registrations", timings, rollups=False)
+            self._build("roll_units", timings)
+            self._build("roll_discovered", timings)
+        elif changed:
+            self._update_first_registrations("new_registrations", timings, rollups=True)
+
+    def _update_scan_rollups(self, rebuilt: bool, timings: dict) -> None:
+        """roll_scans (and roll_sites) after new scans: rebuilt from every scan when the scans were, else the
+        new scans' counts appended (roll_sites was brought up to date by update_sites before the append)."""
+        t0 = time.perf_counter()
+        if rebuilt:
+            scans = staging.render(self._hot_sql["roll_scans"], {"scans": "hot_registrations"})
+            self._con.execute(f"create or replace table roll_scans as {scans}")
+            self._build("roll_sites", timings)
+        else:
+            scans = staging.render(self._hot_sql["roll_scans"], {"scans": "new_registrations"})
+            self._con.execute(f"insert into roll_scans {scans}")
+        timings["roll_scans"] = time.perf_counter() - t0
+
+    def _load_source_records(self, want: set[str], residents_changed: bool, timings: dict) -> None:
+        """Department records brought up to the current batches (see _append_feed); their rollups rebuilt when
+        the records or the residents changed."""
+        changed, _ = self._append_feed("source_records", want, timings)
+        if changed or residents_changed:
+            self._build("roll_sources", timings)
+            self._build("roll_source_names", timings)
 
     def _update_first_registrations(self, batch: str, timings: dict, rollups: bool) -> None:
         """Person-level first registrations (and, with ``rollups``, the rollups built on them) brought up to
@@ -344,8 +392,6 @@ class Runner:
     def _statements(self, script: str, batch: str, timings: dict, skip: str | None = None) -> None:
         """Run a hot script of several statements over the new rows (the table ``batch``); with ``skip``,
         leave out the statements that name it (rollups rebuilt whole later in the same refresh)."""
-        import time
-
         t0 = time.perf_counter()
         text = staging.render(self._hot_sql[script], {"batch": batch})
         statements = [part.strip() for part in text.split(";") if part.strip()]
