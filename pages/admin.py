@@ -71,8 +71,13 @@ def add_user_form() -> None:
         username = st.text_input("用户名")
         display = st.text_input("姓名（显示用）")
         role_key = st.selectbox("角色", list(ROLES), format_func=lambda k: ROLES[k].label)
-        chosen = st.multiselect("负责社区（仅工作人员）", list(names), format_func=lambda c: names.get(c, c))
-        chosen_areas = st.multiselect("负责片区（仅工作人员）", areas)
+        chosen = st.multiselect(
+            "负责社区（仅工作人员）",
+            list(names),
+            format_func=lambda c: names.get(c, c),
+            placeholder="选择社区",
+        )
+        chosen_areas = st.multiselect("负责片区（仅工作人员）", areas, placeholder="选择片区")
         password = st.text_input("初始密码（至少 8 位）", type="password")
         if st.form_submit_button("新增", type="primary"):
             try:

@@ -121,10 +121,10 @@ def fetch() -> dict:
 def live_part(found: dict) -> None:
     freshness_section(found["fresh"])
     held_section(found["held"])
-    left, right = st.columns([3, 2], gap="medium")
+    # the quarantine table full width: in 3/5 of the page its 原因 column was cut off, at 1920 px as well
+    quarantine_section(found["reasons"])
+    left, _ = st.columns([1, 1], gap="medium")
     with left:
-        quarantine_section(found["reasons"])
-    with right:
         coverage_section(found["coverage"])
 
 
