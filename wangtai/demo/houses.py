@@ -4,15 +4,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wangtai.demo import vocab
 from wangtai.demo.arrays import DAY_US, group_rank
-from wangtai.demo.communities import TAIDONG, WANGTAI_SQ
-from wangtai.demo.geography import Geography, sample_in
+from wangtai.demo.estates import address_prefixes, estate_plan, estates_of_homes
+from wangtai.demo.geography import Geography
 from wangtai.demo.people import LIVING, WORK, People
+from wangtai.demo.placement import place_houses
 from wangtai.demo.units import Units
 
-ESTATES = {TAIDONG: (26, 1.0), WANGTAI_SQ: (8, 0.9)}  # community → (estates, share of homes in them)
-TOWN_ESTATES = (2, 0.35)  # other town-centre villages: resettlement estates
 PERSONS_PER_HOUSE = {"self": 2.85, "rental": 2.25, "dorm": 9.0, "shed": 14.0}
 VACANT_SHARE = 0.07
 
@@ -46,145 +44,113 @@ def build_houses(
     rng: np.random.Generator,
     now_us: int,
 ) -> Houses:
+    """The houses, and each snapshot person's house (people.house). Draws in a fixed order: see people.py."""
     n_comm = len(geo.codes)
+    snap = slice(0, people.n_snapshot)
+    unit = people.unit[snap].astype(np.int64)
+    cat = _home_categories(rng, units, people, construction)
+    # people are grouped by (community, category), dormitory dwellers by enterprise
+    group = np.where(cat == DORM, n_comm * 5 + unit, people.comm[snap].astype(np.int64) * 5 + cat)
+    h_comm, h_ent = _house_counts(group, n_comm, units)
+    estate_names, estate_of_comm = estate_plan(geo, rng)
+    prefixes = address_prefixes(geo, units, estate_names, estate_of_comm)
+    h = _house_rows(geo, units, h_comm, h_ent, estate_of_comm, rng)
+    first_house = _first_house_of_group(units, h_comm, h_ent)
+    people.house[snap] = _assign_houses(rng, group, cat, unit, h_comm, h_ent, first_house)
+    living = people.status[snap] == LIVING
+    occupants = np.bincount(people.house[snap][living], minlength=len(h["cat"])).astype(np.int64)
+    prefix = _address_prefix(h, n_comm, len(prefixes) - len(estate_names))
+    archive, surveyed = _archive(rng, h["cat"], h["comm"], n_comm, now_us)
+    return Houses(
+        comm=h["comm"], cat=h["cat"], rank=group_rank(h["comm"].astype(np.int64)), prefix=prefix,
+        number=group_rank(prefix), in_estate=h["estate"] >= 0, lon=h["lon"], lat=h["lat"], archive=archive,
+        occupants=occupants, surveyed=surveyed, prefixes=prefixes, estate_names=estate_names,
+        estate_of=h["estate"],
+    )  # fmt: skip
+
+
+def _home_categories(rng, units: Units, people: People, construction: np.ndarray) -> np.ndarray:
+    """What kind of home each snapshot person lives in (SELF, RENTAL, DORM or SHED)."""
     snap = slice(0, people.n_snapshot)
     comm = people.comm[snap].astype(np.int64)
     newcomer = people.newcomer[snap]
-    unit = people.unit[snap].astype(np.int64)
-    reason = people.reason[snap]
     n = len(comm)
-    is_ent = np.array([t == "企业" for t in units.types])[unit]
-
-    # what kind of home each person lives in
+    is_ent = np.array([t == "企业" for t in units.types])[people.unit[snap].astype(np.int64)]
     cat = np.full(n, SELF, np.int8)
     cat[~newcomer & (rng.random(n) < 0.05)] = RENTAL
     cat[newcomer] = np.where(rng.random(int(newcomer.sum())) < 0.07, SELF, RENTAL)
     cat[is_ent] = DORM
-    cat[newcomer & ~is_ent & (reason == WORK) & construction[comm] & (rng.random(n) < 0.18)] = SHED
+    works = newcomer & ~is_ent & (people.reason[snap] == WORK)
+    cat[works & construction[comm] & (rng.random(n) < 0.18)] = SHED
+    return cat
 
-    # houses per (community, category); dormitories per enterprise
-    n_units = len(units.ids)
-    group = np.where(cat == DORM, n_comm * 5 + unit, comm * 5 + cat)
-    counts_p = np.bincount(group, minlength=n_comm * 5 + n_units)
+
+def _house_counts(group: np.ndarray, n_comm: int, units: Units) -> tuple[np.ndarray, np.ndarray]:
+    """Houses per community and category (vacant ones a share of the occupied), dormitories per enterprise."""
+    counts_p = np.bincount(group, minlength=n_comm * 5 + len(units.ids))
     per_house = np.array([PERSONS_PER_HOUSE["self"], PERSONS_PER_HOUSE["rental"], PERSONS_PER_HOUSE["dorm"],
                           PERSONS_PER_HOUSE["shed"], 1.0])  # fmt: skip
     h_comm = np.ceil(counts_p[: n_comm * 5].reshape(n_comm, 5) / per_house).astype(np.int64)
     h_ent = np.ceil(counts_p[n_comm * 5 :] / PERSONS_PER_HOUSE["dorm"]).astype(np.int64)
-    occupied = h_comm[:, :4].sum(axis=1) + np.bincount(units.comm, weights=h_ent, minlength=n_comm).astype(
-        np.int64
-    )
+    dorms = np.bincount(units.comm, weights=h_ent, minlength=n_comm).astype(np.int64)
+    occupied = h_comm[:, :4].sum(axis=1) + dorms
     h_comm[:, VACANT] = np.round(occupied * VACANT_SHARE / (1 - VACANT_SHARE)).astype(np.int64)
+    return h_comm, h_ent
 
-    # house rows, community by community: self, rental, vacant, sheds, then dormitories per enterprise
-    prefixes = list(geo.names) + [f"{name}建筑工地工棚" for name in geo.names]
-    prefixes += [f"{geo.names[units.comm[u]]}{units.names[u]}职工宿舍" for u in range(n_units)]
-    estate_names = _estate_names(rng)
-    estate_of_comm: dict[int, tuple[int, int, float]] = {}  # community → (first estate, count, share)
-    used = 0
-    for i, code in enumerate(geo.codes):
-        k, share = ESTATES.get(code, TOWN_ESTATES if geo.classes[i] in ("121", "122") else (0, 0.0))
-        if k:
-            estate_of_comm[i] = (used, k, share)
-            used += k
-    estate_names = estate_names[:used]
-    prefixes += [
-        f"{geo.names[c]}{estate_names[e0 + j]}" for c, (e0, k, _) in estate_of_comm.items() for j in range(k)
-    ]
-    estate_prefix0 = len(prefixes) - used
 
+def _house_rows(geo, units: Units, h_comm, h_ent, estate_of_comm, rng) -> dict[str, np.ndarray]:
+    """House rows, community by community: self, rental, vacant, sheds, then dormitories per enterprise."""
     parts = {key: [] for key in ("comm", "cat", "unit", "estate", "lon", "lat")}
-    house_offset = np.zeros(n_comm * 5 + n_units, np.int64)
-    total = 0
-    for c in range(n_comm):
-        cats = np.repeat([SELF, RENTAL, VACANT, SHED], h_comm[c, [SELF, RENTAL, VACANT, SHED]])
+    for c in range(len(geo.codes)):
         ents = np.arange(units.ent_start[c], units.ent_start[c] + units.ent_count[c])
-        cats = np.concatenate([cats, np.full(int(h_ent[ents].sum()), DORM)]).astype(np.int8)
-        ent_of = np.concatenate(
-            [np.full(len(cats) - int(h_ent[ents].sum()), -1), np.repeat(ents, h_ent[ents])]
-        )
-        # offsets: positions of the first house of each category within the community block
-        pos = total
-        for t in (SELF, RENTAL, VACANT, SHED):
-            house_offset[c * 5 + t] = pos
-            pos += h_comm[c, t]
-        for e in ents:
-            house_offset[n_comm * 5 + e] = pos
-            pos += h_ent[e]
-        m = len(cats)
-        estate = np.full(m, -1, np.int64)
-        if c in estate_of_comm:
-            e0, k, share = estate_of_comm[c]
-            homes = np.flatnonzero(np.isin(cats, (SELF, RENTAL, VACANT)) & (rng.random(m) < share))
-            estate[homes] = e0 + rng.integers(0, k, len(homes))
-        lon, lat = _place_houses(geo, units, c, cats, ent_of, estate, rng)
-        for key, value in zip(parts, (np.full(m, c), cats, ent_of, estate, lon, lat), strict=True):
+        n_dorms = int(h_ent[ents].sum())
+        cats = np.repeat([SELF, RENTAL, VACANT, SHED], h_comm[c, [SELF, RENTAL, VACANT, SHED]])
+        cats = np.concatenate([cats, np.full(n_dorms, DORM)]).astype(np.int8)
+        ent_of = np.concatenate([np.full(len(cats) - n_dorms, -1), np.repeat(ents, h_ent[ents])])
+        is_home = np.isin(cats, (SELF, RENTAL, VACANT))
+        estate = estates_of_homes(rng, is_home, estate_of_comm.get(c))
+        lon, lat = place_houses(geo, units, c, estate, cats == SHED, cats == DORM, ent_of, rng)
+        for key, value in zip(parts, (np.full(len(cats), c), cats, ent_of, estate, lon, lat), strict=True):
             parts[key].append(value)
-        total += m
-
     h = {key: np.concatenate(value) if value else np.zeros(0) for key, value in parts.items()}
-    h_comm_arr = h["comm"].astype(np.int16)
-    cats = h["cat"].astype(np.int8)
-    estate = h["estate"].astype(np.int64)
-    n_h = len(cats)
+    h["comm"] = h["comm"].astype(np.int16)
+    h["cat"] = h["cat"].astype(np.int8)
+    h["estate"] = h["estate"].astype(np.int64)
+    return h
 
-    # each person → a house of the right kind: the first ones fill every house once, the rest at random
-    offset = house_offset[group]
+
+def _first_house_of_group(units: Units, h_comm: np.ndarray, h_ent: np.ndarray) -> np.ndarray:
+    """Row of each group's first house (community × category, then enterprise), as _house_rows lays them."""
+    n_comm = len(h_comm)
+    first = np.zeros(n_comm * 5 + len(h_ent), np.int64)
+    row = 0
+    for c in range(n_comm):
+        for t in (SELF, RENTAL, VACANT, SHED):
+            first[c * 5 + t] = row
+            row += h_comm[c, t]
+        for e in range(units.ent_start[c], units.ent_start[c] + units.ent_count[c]):
+            first[n_comm * 5 + e] = row
+            row += h_ent[e]
+    return first
+
+
+def _assign_houses(rng, group, cat, unit, h_comm, h_ent, first_house) -> np.ndarray:
+    """Each person → a house of their group: the first ones fill every house once, the rest at random."""
     cnt = np.where(
         cat == DORM,
         h_ent[np.where(cat == DORM, unit, 0)],
         h_comm.reshape(-1)[np.where(cat == DORM, 0, group)],
     )
     rank = group_rank(group)
-    slot = np.where(rank < cnt, rank, np.floor(rng.random(n) * cnt).astype(np.int64))
-    people.house[snap] = offset + slot
-
-    living = people.status[snap] == LIVING
-    occupants = np.bincount(people.house[snap][living], minlength=n_h).astype(np.int64)
-
-    # addresses: prefix (community / estate / dormitory / site) + number
-    prefix = np.where(estate >= 0, estate_prefix0 + estate, h_comm_arr)
-    prefix = np.where(cats == SHED, n_comm + h_comm_arr, prefix)
-    prefix = np.where(cats == DORM, 2 * n_comm + h["unit"].astype(np.int64), prefix)
-    number = group_rank(prefix)
-
-    archive, surveyed = _archive(rng, cats, h_comm_arr, n_comm, now_us)
-    return Houses(
-        comm=h_comm_arr, cat=cats, rank=group_rank(h_comm_arr.astype(np.int64)), prefix=prefix, number=number,
-        in_estate=estate >= 0, lon=h["lon"], lat=h["lat"], archive=archive, occupants=occupants,
-        surveyed=surveyed, prefixes=prefixes, estate_names=estate_names, estate_of=estate,
-    )  # fmt: skip
+    slot = np.where(rank < cnt, rank, np.floor(rng.random(len(group)) * cnt).astype(np.int64))
+    return first_house[group] + slot
 
 
-def _estate_names(rng: np.random.Generator) -> list[str]:
-    names = [p + s for p in vocab.ESTATE_PREFIXES for s in vocab.ESTATE_SUFFIXES]
-    return [names[i] for i in rng.permutation(len(names))]
-
-
-def _place_houses(geo, units, c, cats, ent_of, estate, rng) -> tuple[np.ndarray, np.ndarray]:
-    m = len(cats)
-    cell = geo.cells[c]
-    site = (np.array([geo.lon[c]]), np.array([geo.lat[c]]))
-    cx = np.full(m, geo.lon[c])
-    cy = np.full(m, geo.lat[c])
-    sigma = np.where(rng.random(m) < 0.85, 0.0028, 0.007)
-    if (estate >= 0).any():
-        ids, inverse = np.unique(estate[estate >= 0], return_inverse=True)
-        ex, ey = sample_in(cell, np.repeat(site[0], len(ids)), np.repeat(site[1], len(ids)),
-                           np.full(len(ids), 0.0035), rng)  # fmt: skip
-        cx[estate >= 0] = ex[inverse]
-        cy[estate >= 0] = ey[inverse]
-        sigma[estate >= 0] = 0.0007
-    sheds = cats == SHED
-    if sheds.any():
-        sx, sy = sample_in(cell, np.repeat(site[0], 3), np.repeat(site[1], 3), np.full(3, 0.005), rng)
-        which = rng.integers(0, 3, int(sheds.sum()))
-        cx[sheds], cy[sheds], sigma[sheds] = sx[which], sy[which], 0.0004
-    dorms = cats == DORM
-    if dorms.any():
-        cx[dorms] = units.lon[ent_of[dorms]]
-        cy[dorms] = units.lat[ent_of[dorms]]
-        sigma[dorms] = 0.0005
-    return sample_in(cell, cx, cy, sigma, rng)
+def _address_prefix(h: dict[str, np.ndarray], n_comm: int, estate_prefix0: int) -> np.ndarray:
+    """Index into address_prefixes(): the community, its estate, its construction site or the dormitory."""
+    prefix = np.where(h["estate"] >= 0, estate_prefix0 + h["estate"], h["comm"])
+    prefix = np.where(h["cat"] == SHED, n_comm + h["comm"], prefix)
+    return np.where(h["cat"] == DORM, 2 * n_comm + h["unit"].astype(np.int64), prefix)
 
 
 def _archive(rng, cats, comm, n_comm, now_us) -> tuple[np.ndarray, np.ndarray]:
