@@ -6,8 +6,9 @@ import pandas as pd
 
 from wangtai import clock
 from wangtai.contract import FEEDS
-from wangtai.ingest.core import current_snapshot, lock
+from wangtai.ingest.core import lock
 from wangtai.ingest.errors import IngestError
+from wangtai.ingest.snapshots import current_snapshot
 from wangtai.ingest.store import read_decisions, read_manifest, write_decision_row
 from wangtai.paths import DataPaths
 
