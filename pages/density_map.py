@@ -11,9 +11,9 @@ filters = setup("密度地图", "🗺️")
 DENSITY = "网格密度（约 170 × 180 米）"
 CHOROPLETH = "社区新市民占比（分级设色）"
 MAP_HEIGHT = 680
-# The view is fitted to the map column at its narrowest (≈ 660 px on a 1366 px laptop with the sidebar):
+# The view is fitted to the map column at its narrowest (≈ 620 px on a 1366 px laptop with the sidebar):
 # a chosen community wider than tall stays whole there; wider screens just show more around it.
-MAP_WIDTH = 640
+MAP_WIDTH = 600
 
 
 def controls() -> str:
@@ -70,7 +70,7 @@ communities = data.run("community_map")
 density = data.scoped("newcomer_density", filters)
 mode = controls()
 if not charts.empty_note(communities, "社区边界数据"):
-    map_column, side = st.columns([3, 1], gap="medium")  # [4, 1] cut the side table's 占比 off at 1366
+    map_column, side = st.columns([5, 2], gap="medium")  # [4, 1] cut the side table's 占比 off at 1366
     with map_column:
         st.pydeck_chart(build(communities, density, mode), height=MAP_HEIGHT, key=f"map_{mode}")
     with side:
