@@ -50,6 +50,21 @@ def test_night_hours_do_not_count_for_registrations() -> None:
     assert is_stale("registrations", evening, datetime(2026, 11, 27, 7, 6))
 
 
+def test_the_stale_badge_is_short_and_its_tooltip_has_the_active_hours() -> None:
+    from wangtai.ui.live import stale_badge
+
+    feed = {
+        "label": "一家亲扫码登记",
+        "last_ingested_at": NOW - timedelta(minutes=42),
+        "expected": FEED_INTERVALS["registrations"].describe(),
+    }
+    label, more = stale_badge(feed, NOW)
+    assert label == "一家亲扫码登记 42 分钟无新文件（应约每 10 分钟）"  # fits a 1366 px header
+    assert "07:00–21:00" in more and "11月27日 09:48" in more
+    daily = {"label": "实有人口", "last_ingested_at": NOW - timedelta(days=3), "expected": "约每天"}
+    assert stale_badge(daily, NOW)[0] == "实有人口 3 天无新文件（应约每天）"
+
+
 def test_snapshots_are_daily_and_a_feed_without_files_is_not_stale() -> None:
     assert not is_stale("residents", NOW - timedelta(hours=25), NOW)
     assert is_stale("residents", NOW - timedelta(hours=27), NOW)

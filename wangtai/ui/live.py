@@ -200,6 +200,17 @@ def _ago(moment, now) -> str:
     return f"{minutes} 分钟"
 
 
+def stale_badge(feed: dict, now) -> tuple[str, str]:
+    """The stale feed's badge, short enough for a 1366 px header (「一家亲扫码登记 42 分钟无新文件（应约每
+    10 分钟）」), and its tooltip with the rest: the last file's time and the active hours that count."""
+    rhythm, _, hours = str(feed["expected"]).partition("（")
+    label = f"{feed['label']} {_ago(feed['last_ingested_at'], now)}无新文件（应{rhythm}）"
+    more = f"最后收到文件：{fmt.moment(pd.Timestamp(feed['last_ingested_at']))}。应{rhythm}送来一个文件"
+    if hours:
+        more += f"，只计 {hours.rstrip('）')} 之间的时间"
+    return label, more + "。"
+
+
 def status(demo: bool = False) -> None:
     """● 实时 / ⏸ 已暂停, the data's time, held snapshots and stale feeds — itself a live fragment."""
 
@@ -219,12 +230,8 @@ def status(demo: bool = False) -> None:
             if held:
                 st.badge(f"{held} 个快照待确认", icon="⏸️", color="orange")
             for feed in found["stale"]:
-                st.badge(
-                    f"{feed['label']} {_ago(feed['last_ingested_at'], found['now'])}无新文件"
-                    f"（应{feed['expected']}）",
-                    icon="⚠️",
-                    color="red",
-                )
+                label, more = stale_badge(feed, found["now"])
+                st.badge(label, icon="⚠️", color="red", help=more)
             if demo:
                 st.badge("演示数据（合成，非真实人员）", icon="🧪", color="violet")
 
