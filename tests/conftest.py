@@ -44,6 +44,16 @@ def demo_paths(demo_raw: DataPaths, tmp_path_factory: pytest.TempPathFactory) ->
     return paths
 
 
+@pytest.fixture
+def app_env(demo_paths: DataPaths, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """The environment an AppTest of a page needs: the demo warehouse, no auto-demo, no ticking fragments.
+    (Modules that need more — no live ingest, no login gate — define their own.)"""
+    monkeypatch.setenv("WANGTAI_DATA_DIR", str(demo_paths.root))
+    monkeypatch.setenv("WANGTAI_AUTO_DEMO", "0")
+    monkeypatch.setenv("WANGTAI_REFRESH_SECONDS", "0")
+    return demo_paths
+
+
 def copy_data(source: DataPaths, target_root: Path) -> DataPaths:
     shutil.copytree(source.root, target_root, dirs_exist_ok=True)
     return DataPaths(target_root)

@@ -66,14 +66,6 @@ def test_pages_do_no_sql_and_read_no_files() -> None:
 # ---- rendering on the demo warehouse ----------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(demo_paths: DataPaths, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
-    monkeypatch.setenv("WANGTAI_DATA_DIR", str(demo_paths.root))
-    monkeypatch.setenv("WANGTAI_AUTO_DEMO", "0")
-    monkeypatch.setenv("WANGTAI_REFRESH_SECONDS", "0")
-    return demo_paths
-
-
 @pytest.fixture(scope="module")
 def a_community(demo_paths: DataPaths) -> dict:
     share = Runner(demo_paths).run("community_share", {})

@@ -79,14 +79,6 @@ def test_screen_css_hides_the_chrome_and_the_script_is_inline() -> None:
 # ---- the page (AppTest) -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(demo_paths: DataPaths, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
-    monkeypatch.setenv("WANGTAI_DATA_DIR", str(demo_paths.root))
-    monkeypatch.setenv("WANGTAI_AUTO_DEMO", "0")
-    monkeypatch.setenv("WANGTAI_REFRESH_SECONDS", "0")
-    return demo_paths
-
-
 def open_screen(query: dict | None = None, role: str = "领导") -> AppTest:
     """Open the screen as a wall-screen bookmark would: the entry with ?screen=1 switches to it."""
     at = AppTest.from_file(ENTRY, default_timeout=60)
