@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from wangtai.paths import FEEDS, DataPaths
-from wangtai.warehouse import batch_range, is_segment, live_files
+from wangtai.warehouse import batch_range, is_segment, live_files, parquet_files
 
 REPO = Path(__file__).resolve().parent.parent
 QUERIES_DIR = REPO / "queries"
@@ -91,27 +91,14 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _parquet_files(folder: Path, exclude_double_underscore: bool = False) -> list[Path]:
-    """Complete Parquet files in a folder: writers use a hidden temporary name and rename into place."""
-    if not folder.is_dir():
-        return []
-    files = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if entry.name.startswith(".") or not entry.name.endswith(".parquet") or not entry.is_file():
-            continue
-        if exclude_double_underscore and "__" in entry.name:
-            continue  # quarantine/<feed>/<batch_id>__<file name>: a refused whole file, kept as it arrived
-        files.append(Path(entry.path))
-    return files
-
-
 def _source_files(paths: DataPaths) -> dict[str, list[Path]]:
     wh = paths.warehouse
     files = {feed: live_files(wh / feed) for feed in FEEDS}
     files["manifest"] = live_files(wh / "manifest")
-    files["decisions"] = _parquet_files(wh / "decisions")
+    files["decisions"] = parquet_files(wh / "decisions")
+    # quarantine/<feed>/<batch_id>__<file name> is a refused whole file, kept as it arrived: not rows
     files["quarantined_rows"] = [
-        f for feed in FEEDS for f in _parquet_files(paths.quarantine / feed, exclude_double_underscore=True)
+        f for feed in FEEDS for f in parquet_files(paths.quarantine / feed) if "__" not in f.name
     ]
     for name in ("communities", "units", "boundaries", "campaign"):
         path = wh / "reference" / f"{name}.parquet"

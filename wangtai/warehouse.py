@@ -49,8 +49,8 @@ def split_live(files: list[Path]) -> tuple[list[Path], list[Path]]:
     superseded: list[Path] = []
     reach = ""  # the last batch id covered by the live files so far
     for path in ordered:
-        first, last = batch_range(path)
-        if live and first <= reach and last <= reach:
+        last = batch_range(path)[1]
+        if last <= reach:  # sorted by first batch, so its first is inside the reach too
             superseded.append(path)
         else:
             live.append(path)
