@@ -56,13 +56,16 @@ def test_the_stale_badge_is_short_and_its_tooltip_has_the_active_hours() -> None
     feed = {
         "label": "一家亲扫码登记",
         "last_ingested_at": NOW - timedelta(minutes=42),
-        "expected": FEED_INTERVALS["registrations"].describe(),
+        "rhythm": FEED_INTERVALS["registrations"].rhythm(),
+        "hours": FEED_INTERVALS["registrations"].hours(),
     }
     label, more = stale_badge(feed, NOW)
     assert label == "一家亲扫码登记 42 分钟无新文件（应约每 10 分钟）"  # fits a 1366 px header
     assert "07:00–21:00" in more and "11月27日 09:48" in more
-    daily = {"label": "实有人口", "last_ingested_at": NOW - timedelta(days=3), "expected": "约每天"}
+    daily = {"label": "实有人口", "last_ingested_at": NOW - timedelta(days=3), "rhythm": "约每天"}
     assert stale_badge(daily, NOW)[0] == "实有人口 3 天无新文件（应约每天）"
+    assert FEED_INTERVALS["registrations"].describe() == "约每 10 分钟（07:00–21:00）"
+    assert FEED_INTERVALS["houses"].describe() == "约每 8 天"
 
 
 def test_snapshots_are_daily_and_a_feed_without_files_is_not_stale() -> None:

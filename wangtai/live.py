@@ -46,18 +46,25 @@ class Expected:
 
     def describe(self) -> str:
         """约每 10 分钟（07:00–21:00） · 约每天 · 约每 8 天"""
+        hours = self.hours()
+        return f"{self.rhythm()}（{hours}）" if hours else self.rhythm()
+
+    def rhythm(self) -> str:
+        """约每 10 分钟 · 约每 2 小时 · 约每天 · 约每 8 天"""
         minutes = int(self.every.total_seconds() // 60)
         if minutes >= 2 * 24 * 60:
-            text = f"约每 {minutes // (24 * 60)} 天"
-        elif minutes >= 24 * 60:
-            text = "约每天"
-        elif minutes >= 60:
-            text = f"约每 {minutes // 60} 小时"
-        else:
-            text = f"约每 {minutes} 分钟"
-        if self.active_from != time(0, 0) or self.active_to != time(23, 59, 59):
-            text += f"（{self.active_from:%H:%M}–{self.active_to:%H:%M}）"
-        return text
+            return f"约每 {minutes // (24 * 60)} 天"
+        if minutes >= 24 * 60:
+            return "约每天"
+        if minutes >= 60:
+            return f"约每 {minutes // 60} 小时"
+        return f"约每 {minutes} 分钟"
+
+    def hours(self) -> str:
+        """The active hours that count (07:00–21:00), or "" when the whole day counts."""
+        if self.active_from == time(0, 0) and self.active_to == time(23, 59, 59):
+            return ""
+        return f"{self.active_from:%H:%M}–{self.active_to:%H:%M}"
 
 
 # The one place that says how often each feed should arrive. Registrations flow all day while the campaign
@@ -100,7 +107,8 @@ def is_stale(feed: str, last_arrival: datetime | None, now: datetime) -> bool:
 
 
 def stale_feeds(freshness: pd.DataFrame, now: datetime) -> list[dict]:
-    """Feeds of the ``data_freshness`` query that are stale: feed, label, last arrival, expected rhythm."""
+    """Feeds of the ``data_freshness`` query that are stale: feed, label, last arrival, expected rhythm
+    (``expected`` in full; ``rhythm`` and ``hours`` as its two parts)."""
     if freshness.empty or "last_ingested_at" not in freshness:
         return []
     out = []
@@ -112,6 +120,8 @@ def stale_feeds(freshness: pd.DataFrame, now: datetime) -> list[dict]:
                     "label": row.get("feed_label") or row["feed"],
                     "last_ingested_at": row["last_ingested_at"],
                     "expected": FEED_INTERVALS[row["feed"]].describe(),
+                    "rhythm": FEED_INTERVALS[row["feed"]].rhythm(),
+                    "hours": FEED_INTERVALS[row["feed"]].hours(),
                 }
             )
     return out

@@ -203,11 +203,11 @@ def _ago(moment, now) -> str:
 def stale_badge(feed: dict, now) -> tuple[str, str]:
     """The stale feed's badge, short enough for a 1366 px header (「一家亲扫码登记 42 分钟无新文件（应约每
     10 分钟）」), and its tooltip with the rest: the last file's time and the active hours that count."""
-    rhythm, _, hours = str(feed["expected"]).partition("（")
+    rhythm, hours = feed["rhythm"], feed.get("hours")
     label = f"{feed['label']} {_ago(feed['last_ingested_at'], now)}无新文件（应{rhythm}）"
     more = f"最后收到文件：{fmt.moment(pd.Timestamp(feed['last_ingested_at']))}。应{rhythm}送来一个文件"
     if hours:
-        more += f"，只计 {hours.rstrip('）')} 之间的时间"
+        more += f"，只计 {hours} 之间的时间"
     return label, more + "。"
 
 
