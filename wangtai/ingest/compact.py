@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from wangtai.contract import FEEDS
 from wangtai.ingest.store import write_table
 from wangtai.paths import DataPaths
-from wangtai.warehouse import SEGMENT_SEP, batch_range, parquet_files, split_live
+from wangtai.warehouse import SEGMENT_SEP, batch_range, is_segment, parquet_files, split_live
 
 log = logging.getLogger("wangtai.ingest")
 
@@ -110,7 +110,7 @@ def _merge(folder: Path, run: list[Path]) -> Segment:
 def remove_superseded(folder: Path, grace: float) -> int:
     """Delete the files a segment superseded more than ``grace`` seconds ago. Returns how many."""
     live, superseded = split_live(parquet_files(folder))
-    segments = [(batch_range(path), path) for path in live if SEGMENT_SEP in path.name]
+    segments = [(batch_range(path), path) for path in live if is_segment(path)]
     removed = 0
     now = time.time()
     for path in superseded:
