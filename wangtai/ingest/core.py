@@ -523,16 +523,22 @@ def watch(
     stop: threading.Event | None = None,
     report: Callable[[str], None] | None = print,
 ) -> None:
-    """Poll the inbox every ``interval`` seconds and ingest when files are waiting, until ``stop`` is set."""
+    """Poll the inbox every ``interval`` seconds and ingest when files are waiting, until ``stop`` is set.
+    While ingest is paused (a failure of ours) the wait doubles, up to a minute."""
     stop = stop or threading.Event()
+    wait = interval
     while not stop.is_set():
         try:
             if has_inbox_files(paths):
                 for result in ingest_all(paths):
                     if report:
                         report(result.describe())
+            pause = faults.load(paths).pause
+            if pause is not None and report and wait == interval:
+                report(pause["message"])
+            wait = min(2 * wait, 60.0) if pause is not None else interval
         except Exception as error:  # keep watching: a broken reference file is fixed by an administrator
             log.exception("ingest failed")
             if report:
                 report(f"入库出错：{error}")
-        stop.wait(interval)
+        stop.wait(wait)
