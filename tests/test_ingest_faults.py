@@ -494,3 +494,16 @@ def test_leftover_temporary_files_of_a_killed_run_are_removed_by_the_next_run(pa
     ingest_all(paths, now=NOW)
     assert not any(path.exists() for path in leftovers)
     assert fresh.exists() and inbox_temp.exists()
+
+
+def test_a_pause_is_lifted_by_the_next_run_even_when_the_file_was_taken_out(
+    paths: DataPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = drop(paths, "houses", houses(4), "h.parquet")
+    with monkeypatch.context() as patch:
+        FullDisk(patch, "rows", paths.warehouse / "houses")
+        ingest_all(paths, now=NOW)
+    file.unlink()  # an operator moved it elsewhere
+    assert core.has_inbox_files(paths), "the live poll still runs: the pause is to be lifted"
+    assert ingest_all(paths, now=NOW) == [] and faults.load(paths).healthy
+    assert not core.has_inbox_files(paths)

@@ -466,6 +466,7 @@ def _run(paths: DataPaths, now: datetime | None) -> list[FileResult]:
     reference = ingest_reference(paths)
     run = IngestRun(paths, reference, now)
     listing = {name: _listing(paths, name, status) for name in FEEDS}  # a snapshot of the inbox, taken once
+    faults.forget_gone(status, {faults.file_key(name, p.name) for name in FEEDS for p in listing[name]})
     results: list[FileResult] = []
     fault = None
     for name, feed in FEEDS.items():
@@ -512,9 +513,12 @@ def _compact(paths: DataPaths) -> OurFault | None:
 
 
 def has_inbox_files(paths: DataPaths) -> bool:
-    """Is anything waiting that a run would try now (set-aside files wait for their time)?"""
+    """Is there anything a run would do now: a file waiting (set-aside files wait for their time), or a
+    pause to lift (a run that goes through clears it, even with the inbox emptied meanwhile)?"""
     status = faults.load(paths)
-    return any(not faults.waiting(status, name, path) for name in FEEDS for path in inbox_files(paths, name))
+    return status.pause is not None or any(
+        not faults.waiting(status, name, path) for name in FEEDS for path in inbox_files(paths, name)
+    )
 
 
 def watch(

@@ -16,6 +16,7 @@ disk may refuse even that small file); readers take the newer of the two. Each c
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import json
 import logging
@@ -127,14 +128,16 @@ def load(paths: DataPaths) -> Status:
         pass
     with _memory_lock:
         mine = _memory.get(str(paths.root))
-    return mine if mine is not None and mine.updated >= saved.updated else saved
+        if mine is not None and mine.updated >= saved.updated:
+            return copy.deepcopy(mine)  # the caller may change it while a page reads ours
+    return saved
 
 
 def save(paths: DataPaths, status: Status) -> None:
     """Keep it in memory, then write the file if the disk lets us (a full disk must not hide the pause)."""
     status.updated = time.time()
     with _memory_lock:
-        _memory[str(paths.root)] = status
+        _memory[str(paths.root)] = copy.deepcopy(status)
     target = _file(paths)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
@@ -149,6 +152,12 @@ def save(paths: DataPaths, status: Status) -> None:
 
 def file_key(feed: str, name: str) -> str:
     return f"{feed}/{name}"
+
+
+def forget_gone(status: Status, listed: set[str]) -> None:
+    """Set-aside files no longer in the inbox (taken out by an operator) are no longer a problem."""
+    for key in [key for key in status.set_aside if key not in listed]:
+        del status.set_aside[key]
 
 
 def identity(stat: os.stat_result) -> list[int]:
