@@ -239,9 +239,8 @@ def test_a_file_that_fails_unexpectedly_is_set_aside_once_and_the_others_go_on(
         status = faults.load(paths)
         assert "boom.parquet" in status.messages()[0] and "留在收件箱" in status.messages()[0]
         drop(paths, "registrations", registrations(5, start=100), "r2.parquet")
-        for _ in range(3):  # later runs: not retried (nor logged) until its time comes
-            results = ingest_all(paths, now=NOW)
-    assert [r.file_name for r in results[:1]] in (["r2.parquet"], [])
+        later = [ingest_all(paths, now=NOW) for _ in range(3)]  # not retried (nor logged) until its time
+    assert [[r.file_name for r in results] for results in later] == [["r2.parquet"], [], []]
     assert sum("boom.parquet" in record.getMessage() for record in caplog.records) == 1, "recorded once"
     assert not core.has_inbox_files(paths), "a set-aside file does not wake the live poll every second"
     monkeypatch.setattr(core, "_ingest_rows", real)
@@ -507,3 +506,34 @@ def test_a_pause_is_lifted_by_the_next_run_even_when_the_file_was_taken_out(
     assert core.has_inbox_files(paths), "the live poll still runs: the pause is to be lifted"
     assert ingest_all(paths, now=NOW) == [] and faults.load(paths).healthy
     assert not core.has_inbox_files(paths)
+
+
+def test_an_entry_swapped_in_between_the_check_and_the_move_goes_back_to_the_inbox(
+    paths: DataPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wangtai.ingest import inbox
+
+    file = drop(paths, "houses", houses(3), "h.parquet")
+    ours = file.read_bytes()
+    with open(file, "rb") as handle:
+        opened = os.fstat(handle.fileno())
+        file.unlink()
+        os.symlink("/etc/passwd", file)  # swapped after the check below said "unchanged"
+        monkeypatch.setattr(inbox, "same_entry", lambda path, stat_: True)
+        target = paths.archive / "houses" / "x__h.parquet"
+        inbox.release(file, handle, opened, target)
+    assert not target.is_symlink() and target.read_bytes() == ours, "the archive holds what was read"
+    assert file.is_symlink(), "the link went back to the inbox, to be refused on its own turn"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a" * 240 + ".parquet", "登" * 80 + ".parquet.symlink.txt", "b" * 250, "c" * 200 + "." + "d" * 50],
+)
+def test_stored_names_fit_and_keep_their_extensions(name: str) -> None:
+    batch = "20261127T103000000000-source_records-0123abcd"
+    stored = store.stored_name(batch, name)
+    assert len(stored.encode()) <= store.MAX_STORED_BYTES and stored.startswith(batch + "__")
+    assert len(store.temp_name(Path(stored)).name.encode()) <= 255
+    if name.endswith(".parquet") or name.endswith(".txt"):
+        assert stored.endswith(name[name.index(".") :])

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -462,6 +462,7 @@ def _pause(paths: DataPaths, error: BaseException) -> None:
 def _run(paths: DataPaths, now: datetime | None) -> list[FileResult]:
     """One run under the lock: every inbox file, each on its own (a failure stays with its file)."""
     status = faults.load(paths)
+    before = asdict(status)
     upkeep.before_run(paths)  # leftover temporary files of killed runs; permissions of older folders
     reference = ingest_reference(paths)
     run = IngestRun(paths, reference, now)
@@ -491,7 +492,8 @@ def _run(paths: DataPaths, now: datetime | None) -> list[FileResult]:
     if fault is None:
         fault = _compact(paths)
     faults.paused(status, fault)
-    faults.save(paths, status)
+    if asdict(status) != before:  # a busy inbox runs every second: write only what changed
+        faults.save(paths, status)
     return results
 
 

@@ -64,7 +64,11 @@ def stored_name(batch_id: str, name: str) -> str:
     full = f"{batch_id}__{name}"
     if len(full.encode()) <= MAX_STORED_BYTES:
         return full
-    suffix = "".join(Path(name).suffixes)[-24:] if len(Path(name).suffix.encode()) <= 24 else ""
+    suffix = ""  # the extensions kept whole (".parquet", ".parquet.symlink.txt"), 24 bytes at most
+    for part in reversed(Path(name).suffixes):
+        if len((part + suffix).encode()) > 24:
+            break
+        suffix = part + suffix
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     room = MAX_STORED_BYTES - len(f"{batch_id}__-{digest}".encode()) - len(suffix.encode())
     stem = name[: len(name) - len(suffix)].encode()[:room].decode(errors="ignore")
