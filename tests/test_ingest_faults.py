@@ -228,7 +228,7 @@ def test_a_file_that_fails_unexpectedly_is_set_aside_once_and_the_others_go_on(
 
     def boom(file):
         if file.name == "boom.parquet":
-            raise RuntimeError("a defect of ours")
+            raise RuntimeError("a defect of ours, at 411421200301011234")  # a value from the file
         return real(file)
 
     monkeypatch.setattr(core, "_ingest_rows", boom)
@@ -242,6 +242,8 @@ def test_a_file_that_fails_unexpectedly_is_set_aside_once_and_the_others_go_on(
         later = [ingest_all(paths, now=NOW) for _ in range(3)]  # not retried (nor logged) until its time
     assert [[r.file_name for r in results] for results in later] == [["r2.parquet"], [], []]
     assert sum("boom.parquet" in record.getMessage() for record in caplog.records) == 1, "recorded once"
+    assert "411421200301011234" not in caplog.text, "the log names where it failed, never a value"
+    assert "411421200301011234" not in (paths.state / faults.STATUS_FILE).read_text(encoding="utf-8")
     assert not core.has_inbox_files(paths), "a set-aside file does not wake the live poll every second"
     monkeypatch.setattr(core, "_ingest_rows", real)
     os.utime(bad, (time.time() + 5, time.time() + 5))  # the file changed (e.g. put in again): tried again

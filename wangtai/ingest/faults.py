@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -189,16 +190,25 @@ def set_aside(status: Status, feed: str, path: Path, error: BaseException) -> No
         f"文件 {path.name} 入库时程序出错（{type(error).__name__}），已跳过并留在收件箱，其他文件照常入库；"
         "稍后自动重试，也可把文件重新放入收件箱。请把日志交给维护人员。"
     )
-    if previous.get("detail") != repr(error):
-        log.error("%s 详情：%r", message, error, exc_info=error)
+    detail = where(error)
+    if previous.get("detail") != detail:
+        log.error("%s 位置：%s", message, detail)
     status.set_aside[key] = {
         "message": message,
-        "detail": repr(error),
+        "detail": detail,
         "since": previous.get("since") or clock.now().isoformat(timespec="seconds"),
         "attempts": attempts,
         "retry_at": time.time() + min(SET_ASIDE_SECONDS * 2 ** (attempts - 1), SET_ASIDE_MAX),
         "identity": ident,
     }
+
+
+def where(error: BaseException) -> str:
+    """The exception's type and the line that raised it — not its message, which may quote a value from
+    the file (logs never hold a personal value, DATA_CONTRACT.md §5)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    place = f"{Path(frames[-1].filename).name}:{frames[-1].lineno} {frames[-1].name}" if frames else "?"
+    return f"{type(error).__name__} @ {place}"
 
 
 def paused(status: Status, fault: OurFault | None) -> None:
