@@ -192,7 +192,8 @@ def set_aside(status: Status, feed: str, path: Path, error: BaseException) -> No
     )
     detail = where(error)
     if previous.get("detail") != detail:
-        log.error("%s 位置：%s", message, detail)
+        stack = "".join(traceback.format_tb(error.__traceback__))  # code lines only, no values
+        log.error("%s 位置：%s\n%s", message, detail, stack)
     status.set_aside[key] = {
         "message": message,
         "detail": detail,
