@@ -54,8 +54,7 @@ def start_ingest() -> LiveIngest:
     wait for anybody to log in (wangtai.live.process_ingest)."""
     root = data.data_paths().root
     worker = process_ingest(DataPaths(root), ingest=live_ingest_enabled())
-    if worker.follow is None:
-        worker.follow = data.runner_for(str(root)).refresh
+    worker.follow = data.runner_for(str(root)).refresh  # the pages' runner (new if its cache was cleared)
     return worker
 
 
