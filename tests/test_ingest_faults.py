@@ -540,3 +540,17 @@ def test_stored_names_fit_and_keep_their_extensions(name: str) -> None:
     assert len(store.temp_name(Path(stored)).name.encode()) <= 255
     if name.endswith(".parquet") or name.endswith(".txt"):
         assert stored.endswith(name[name.index(".") :])
+
+
+def test_a_symlinked_inbox_is_not_read_and_said_once(paths: DataPaths, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    (outside / "houses").mkdir(parents=True)
+    houses(3).to_parquet(outside / "houses" / "h.parquet")
+    for feed in os.listdir(paths.inbox):
+        os.rmdir(paths.inbox / feed)
+    paths.inbox.rmdir()
+    os.symlink(outside, paths.inbox)
+    assert ingest_all(paths, now=NOW) == [] and (outside / "houses" / "h.parquet").exists()
+    assert os.listdir(outside) == ["houses"], "nothing created through the link either"
+    [message] = faults.load(paths).messages()
+    assert "收件箱 inbox 是符号链接" in message

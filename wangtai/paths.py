@@ -75,6 +75,8 @@ class DataPaths:
     def ensure(self) -> "DataPaths":
         for folder in self.private:
             private_dir(folder)
+        if os.path.islink(self.inbox):  # refused by ingest (wangtai.ingest.inbox), not followed
+            return self
         for feed in FEEDS:
             folder = self.feed_inbox(feed)
             if not os.path.lexists(folder):  # a symlinked feed folder is refused by ingest, not followed

@@ -106,7 +106,7 @@ class Status:
         lines = [self.pause["message"]] if self.pause else []
         lines += list(self.folders.values())
         lines += [entry["message"] for _, entry in sorted(self.set_aside.items())]
-        return lines
+        return list(dict.fromkeys(lines))  # a linked inbox/ is one problem, not one per feed
 
 
 _memory: dict[str, Status] = {}
