@@ -58,6 +58,12 @@ def freshness_section(fresh: pd.DataFrame) -> None:
     st.caption(live.ingest_note())
 
 
+def ingest_section(problems: list[str]) -> None:
+    """Ingest paused by a failure of ours (disk full, permissions) or files set aside: not verdicts."""
+    for message in problems:
+        st.error(message, icon="⛔")
+
+
 def held_section(held: pd.DataFrame) -> None:
     st.subheader("待确认的快照")
     if held.empty:
@@ -111,6 +117,7 @@ def coverage_section(coverage: pd.DataFrame) -> None:
 
 def fetch() -> dict:
     return {
+        "problems": live.ingest_problems(),
         "fresh": data.run("data_freshness"),
         "held": data.run("held_snapshots"),
         "reasons": data.run("quarantine_reasons"),
@@ -119,6 +126,7 @@ def fetch() -> dict:
 
 
 def live_part(found: dict) -> None:
+    ingest_section(found["problems"])
     freshness_section(found["fresh"])
     held_section(found["held"])
     # the quarantine table full width: in 3/5 of the page its 原因 column was cut off, at 1920 px as well

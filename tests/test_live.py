@@ -146,6 +146,62 @@ def test_the_thread_brings_the_runner_up_to_date_before_any_page_asks(
     assert int(runner.run("overview").iloc[0]["scans_today"]) == before + 7
 
 
+def test_the_server_ingests_before_anybody_logs_in(
+    live_paths: DataPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files waiting while the first visitor still looks at the login form are ingested (issue 12, item 9)."""
+    from wangtai.live import stop_process_ingest
+
+    for name, value in {
+        "WANGTAI_DATA_DIR": str(live_paths.root),
+        "WANGTAI_AUTO_DEMO": "0",
+        "WANGTAI_REFRESH_SECONDS": "0",
+        "WANGTAI_LIVE_INGEST": "1",
+        "WANGTAI_INGEST_POLL": "0.1",
+        "WANGTAI_AUTH": "local",  # the login gate is on, and nobody is logged in
+    }.items():
+        monkeypatch.setenv(name, value)
+    batch = Simulator(live_paths, seed=9, bad_share=0).registration_batch(6, now=NOW)
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=30)
+    try:
+        at.run()
+        assert not at.exception
+        assert "用户名" in [field.label for field in at.text_input] and not at.metric, "only the login form"
+        assert _wait_for(lambda: not batch.path.exists()), "ingested without a login"
+    finally:
+        stop_process_ingest(live_paths)
+    rows = {row["file_name"]: row for row in read_manifest(live_paths).to_pylist()}
+    assert rows[batch.path.name]["outcome"] == "accepted" and rows[batch.path.name]["accepted"] == 6
+
+
+def test_the_live_poll_backs_off_while_ingest_is_paused(live_paths: DataPaths, monkeypatch) -> None:
+    """A full disk: each try reads the file again, so the poll spaces its tries out (up to a minute)."""
+    import errno
+    import os
+
+    import wangtai.ingest.store as store
+    from wangtai.ingest import faults
+
+    tries: list[int] = []
+
+    def full(self, *args, **kwargs):
+        tries.append(1)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(store.AtomicParquetWriter, "write", full)
+    batch = Simulator(live_paths, seed=10, bad_share=0).registration_batch(6, now=NOW)
+    worker = LiveIngest(live_paths, interval=0.05).start()
+    try:
+        time.sleep(1.5)
+    finally:
+        worker.stop()
+    assert batch.path.exists() and faults.load(live_paths).pause is not None
+    assert 1 <= len(tries) <= 6, f"{len(tries)} tries in 1.5 s at a 0.05 s poll: no back-off"
+    monkeypatch.undo()
+    assert [r.accepted for r in LiveIngest(live_paths).poll_once()] == [6]
+    assert faults.load(live_paths).pause is None
+
+
 # ---- the demo feed --------------------------------------------------------------------------------------
 
 

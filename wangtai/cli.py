@@ -49,12 +49,17 @@ def cmd_ingest(args: argparse.Namespace, paths: DataPaths) -> int:
     if args.watch:
         watch(paths, interval=args.interval)
         return 0
+    from wangtai.ingest import faults
+
     results = ingest_all(paths)
     for result in results:
         print(result.describe())
-    if not results:
+    problems = faults.load(paths).messages()  # a pause of ours, files set aside: not verdicts on files
+    for message in problems:
+        print(message, file=sys.stderr)
+    if not results and not problems:
         print("收件箱没有新文件。")
-    return 0
+    return 1 if faults.load(paths).pause else 0
 
 
 def cmd_held(args: argparse.Namespace, paths: DataPaths) -> int:
@@ -73,6 +78,32 @@ def cmd_held(args: argparse.Namespace, paths: DataPaths) -> int:
         print("没有待确认的快照。")
     else:
         print(held.to_string(index=False))
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
+    """Delete raw files (archive/, quarantine/) older than the retention; audited. --dry-run only lists."""
+    from wangtai.ingest import upkeep
+
+    days = args.days if args.days is not None else upkeep.retention_days()
+    found = upkeep.purge(paths, days=days, dry_run=args.dry_run)
+    verb = "将删除" if args.dry_run else "已删除"
+    for item in found:
+        print(f"{verb} {item.path.relative_to(paths.root).as_posix()}（入库于 {item.kept_since:%Y-%m-%d}）")
+    total = sum(item.bytes for item in found)
+    print(f"{verb} {len(found)} 个超过保留期 {days} 天的原始文件，共 {total / 2**20:.1f} MB。")
+    if not args.dry_run:
+        from wangtai.auth import audit
+        from wangtai.auth.cli import _actor
+
+        audit.record(
+            paths,
+            "raw_purged",
+            _actor(),
+            what="archive/ quarantine/",
+            rows=len(found),
+            detail=f"保留期 {days} 天；删除 {len(found)} 个文件，{total} 字节",
+        )
     return 0
 
 
@@ -172,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     held.add_argument("--accept", metavar="BATCH_ID", help="接受该快照，使其成为当前快照")
     held.add_argument("--operator", default="cli", help="操作人")
     held.set_defaults(handler=cmd_held)
+
+    purge = verbs.add_parser("purge", help="删除超过保留期的原始文件（archive/、quarantine/），记入审计日志")
+    purge.add_argument(
+        "--days", type=int, default=None, help="保留天数（默认环境变量 WANGTAI_RETENTION_DAYS，否则 90）"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="只列出将删除的文件，不删除")
+    purge.set_defaults(handler=cmd_purge)
 
     from wangtai.auth.cli import add_parsers as add_auth_parsers
 

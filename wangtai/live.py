@@ -3,10 +3,14 @@
 - ``LiveIngest`` — a background thread that polls the inbox (every second by default) and ingests what is
   waiting, under the cross-process ingest lock without waiting for it: when another server process or a
   ``wangtai ingest --watch`` service is ingesting, this poll is skipped. Half-written files are never read
-  (hidden temporary names are ignored; a file still changing is left for the next poll) and a file that
-  fails is quarantined by ingest while the rest go on. After every poll it calls ``follow`` (the server's
-  runner catching up with the warehouse), whoever ingested: the in-memory tables are brought up to date
-  here, off the pages' path, so the first viewer after a new batch does not wait for it.
+  (hidden temporary names are ignored; a file still changing is left for the next poll); a bad file is
+  quarantined by ingest and a file that fails unexpectedly is set aside while the rest go on. While ingest
+  is paused by a failure of ours (disk full: ``wangtai.ingest.faults``) it tries again less and less often
+  (up to every ``MAX_BACKOFF`` seconds). After every poll it calls ``follow`` (the server's runner catching
+  up with the warehouse), whoever ingested: the in-memory tables are brought up to date here, off the
+  pages' path, so the first viewer after a new batch does not wait for it.
+- ``process_ingest`` — the server process's one ``LiveIngest`` per data directory, started on first call
+  and restarted if its thread died; it belongs to the process, not to a visitor or a login.
 - ``FEED_INTERVALS`` and ``stale_feeds`` — how often each feed is expected to deliver a file, and which
   feeds have been silent for longer than that. (Kept here rather than in ``wangtai.contract``, which is
   the data contract's own module; move them there if the contract ever states the intervals.)
@@ -20,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time as clock_time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +39,7 @@ log = logging.getLogger("wangtai.live")
 LIVE_INGEST_ENV = "WANGTAI_LIVE_INGEST"
 POLL_ENV = "WANGTAI_INGEST_POLL"
 DEFAULT_POLL = 1.0
+MAX_BACKOFF = 60.0  # seconds between tries at most while ingest is paused (e.g. the disk is full)
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,8 @@ class LiveIngest:
         self.skipped = 0  # polls with files waiting while another process held the lock
         self.last_error: str | None = None
         self.recent: deque = deque(maxlen=50)  # FileResult of the latest files
+        self.backoff = 0.0  # seconds to wait before the next try while ingest is paused
+        self._next_try = 0.0  # time.monotonic() of that try
 
     def start(self) -> LiveIngest:
         if self.thread is None or not self.thread.is_alive():
@@ -180,9 +188,10 @@ class LiveIngest:
 
     def poll_once(self) -> list | None:
         """One poll: ingest when files are waiting; None when nothing was done (empty inbox or lock held)."""
+        from wangtai.ingest import faults
         from wangtai.ingest.core import has_inbox_files, ingest_all
 
-        if not has_inbox_files(self.paths):
+        if clock_time.monotonic() < self._next_try or not has_inbox_files(self.paths):
             return None
         results = ingest_all(self.paths, wait=False)
         if results is None:
@@ -192,6 +201,11 @@ class LiveIngest:
         self.recent.extend(results)
         for result in results:
             log.info(result.describe())
+        if faults.load(self.paths).pause is not None:  # each failed try costs a read: space them out
+            self.backoff = min(max(self.interval, 2 * self.backoff), MAX_BACKOFF)
+            self._next_try = clock_time.monotonic() + self.backoff
+        else:
+            self.backoff, self._next_try = 0.0, 0.0
         return results
 
     def _loop(self) -> None:
@@ -207,3 +221,30 @@ class LiveIngest:
                     log.exception("live ingest failed")
                 self.last_error = str(error)
             self.stop_event.wait(self.interval)
+
+
+_workers: dict[str, LiveIngest] = {}
+_workers_lock = threading.Lock()
+
+
+def process_ingest(paths: DataPaths, ingest: bool = True, interval: float | None = None) -> LiveIngest:
+    """The process's ingest thread for this data directory: created and started on the first call (from the
+    shared page setup before the login gate, or by anything that serves the data directory), restarted
+    when its thread died. ``ingest`` False: it only follows (another process ingests)."""
+    with _workers_lock:
+        worker = _workers.get(str(paths.root))
+        if worker is None:
+            worker = LiveIngest(paths, poll_seconds() if interval is None else interval, ingest=ingest)
+            _workers[str(paths.root)] = worker
+        worker.ingest = ingest
+        if not worker.alive:
+            worker.start()
+        return worker
+
+
+def stop_process_ingest(paths: DataPaths, timeout: float = 10) -> None:
+    """Stop and forget the process's thread for this data directory (tests, shutdown)."""
+    with _workers_lock:
+        worker = _workers.pop(str(paths.root), None)
+    if worker is not None:
+        worker.stop(timeout)

@@ -38,6 +38,7 @@ EVENTS = {
     "password_changed": "修改密码",
     "user_unlocked": "解除锁定",
     "audit_exported": "导出审计日志",
+    "raw_purged": "清除过期原始文件",
 }
 FORBIDDEN_KEYS = {"password", "token", "session_token", "password_hash"}
 COLUMNS = ["ts", "event", "event_label", "user", "role", "ok", "page", "filter", "what", "rows", "detail"]

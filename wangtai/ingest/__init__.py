@@ -6,6 +6,12 @@ Public API (used by the CLI and the UI):
   one run at a time (``wait=False``: None at once when another process is ingesting).
 - ``list_held(paths) -> DataFrame`` and ``accept_held(paths, batch_id, operator)`` — held snapshots.
 - ``watch(paths, interval=1.0, stop=None)`` — poll the inbox and ingest whenever files are waiting.
+
+A failure of ours (disk full, permissions) is never a verdict on a file: it stays in the inbox and ingest
+is paused until a run goes through (``wangtai.ingest.faults``); links and other non-regular entries are
+refused unread (``wangtai.ingest.inbox``); files beyond ``wangtai.ingest.limits`` are refused before their
+data is read; ``wangtai.ingest.upkeep`` sweeps leftover temporary files, keeps modes private and purges
+raw files past the retention.
 """
 
 from wangtai.ingest.core import FileResult, ingest_all, watch

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -18,16 +18,17 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from wangtai.contract import FEEDS, Feed
+from wangtai.ingest import faults, inbox, limits, upkeep
 from wangtai.ingest.compact import compact
+from wangtai.ingest.faults import OurFault
 from wangtai.ingest.keys import SeenKeys, duplicate_mask
 from wangtai.ingest.reference import ingest_reference
 from wangtai.ingest.run import IngestRun
 from wangtai.ingest.snapshots import hold_reasons
 from wangtai.ingest.store import (
     AtomicParquetWriter,
-    copy_from_handle,
-    move_file,
     relative,
+    stored_name,
     write_manifest_row,
 )
 from wangtai.ingest.validate import (
@@ -38,7 +39,7 @@ from wangtai.ingest.validate import (
     check_rows,
     warehouse_rows,
 )
-from wangtai.paths import DataPaths
+from wangtai.paths import PRIVATE_FILE, DataPaths, private_dir
 
 log = logging.getLogger("wangtai.ingest")
 
@@ -78,26 +79,13 @@ class FileResult:
 
 def lock(paths: DataPaths, timeout: float = -1) -> FileLock:
     """The ingest lock: one ingest (or held-snapshot decision) at a time, across processes."""
-    paths.state.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(paths.state / "ingest.lock"), timeout=timeout)
+    private_dir(paths.state)
+    return FileLock(str(paths.state / "ingest.lock"), timeout=timeout, mode=PRIVATE_FILE)
 
 
 def inbox_files(paths: DataPaths, feed: str) -> list[Path]:
-    """The feed's inbox files ready to read, oldest first (mtime, then name)."""
-    folder = paths.feed_inbox(feed)
-    if not folder.is_dir():
-        return []
-    found = []
-    for entry in os.scandir(folder):
-        if entry.name.startswith(".") or not entry.name.endswith(".parquet"):
-            continue
-        try:
-            if not entry.is_file():
-                continue
-            found.append((entry.stat().st_mtime_ns, entry.name, Path(entry.path)))
-        except FileNotFoundError:
-            continue
-    return [path for _, _, path in sorted(found)]
+    """The feed's inbox entries to process, oldest first (wangtai.ingest.inbox.entries)."""
+    return inbox.entries(paths, feed)
 
 
 def _sha256(handle) -> str:
@@ -111,28 +99,16 @@ def _sha256(handle) -> str:
 def _still_changing(path: Path, opened: os.stat_result) -> bool:
     """True when the file is still being written (or was replaced) — leave it for the next run."""
     time.sleep(STABILITY_WAIT)
-    try:
-        now = os.stat(path)
-    except FileNotFoundError:
-        return True
-    return (now.st_ino, now.st_size, now.st_mtime_ns) != (opened.st_ino, opened.st_size, opened.st_mtime_ns)
+    return not inbox.same_entry(path, opened)
 
 
 def _release(path: Path, handle, opened: os.stat_result, target: Path) -> None:
-    """Move the processed inbox file to target; if another file took its name meanwhile, copy ours."""
-    try:
-        current = os.stat(path)
-    except FileNotFoundError:
-        copy_from_handle(handle, target)
-        return
-    if (current.st_ino, current.st_size, current.st_mtime_ns) == (
-        opened.st_ino,
-        opened.st_size,
-        opened.st_mtime_ns,
-    ):
-        move_file(path, target)
+    """Move the processed inbox file to target (wangtai.ingest.inbox.release); a non-regular entry
+    (handle None) is moved as it is and neutralized."""
+    if handle is None:
+        inbox.move_entry(path, opened, target)
     else:
-        copy_from_handle(handle, target)
+        inbox.release(path, handle, opened, target)
 
 
 def _quarantine_schema(names: list[str]) -> pa.Schema:
@@ -168,15 +144,30 @@ class _InboxFile:
         self.batch_id = f"{self.ingested_at:%Y%m%dT%H%M%S%f}-{feed.name}-{sha[:8]}"
 
     def record(
-        self, outcome, rows_in, accepted, quarantined, duplicates, reason, wh=None, qf=None
+        self,
+        outcome,
+        rows_in,
+        accepted,
+        quarantined,
+        duplicates,
+        reason,
+        warehouse: AtomicParquetWriter | None = None,
+        quarantine: AtomicParquetWriter | None = None,
+        stored_as: str | None = None,
     ) -> FileResult:
-        """Write the manifest row, then move the file to the archive (refused: to quarantine)."""
+        """Commit the outputs (the writers given), write the manifest row, then move the file to the archive
+        (refused: to quarantine, as ``stored_as`` when given). A failure before the manifest row is written
+        takes the committed outputs back: no verdict, the file stays in the inbox."""
         paths, feed = self.run.paths, self.feed
+        keep = [writer for writer in (warehouse, quarantine) if writer is not None]
+        wh = warehouse.target if warehouse else None
+        qf = quarantine.target if quarantine else None
         moved = None
+        stored = stored_name(self.batch_id, stored_as or self.name)
         if outcome == "refused":
-            qf = paths.quarantine / feed.name / f"{self.batch_id}__{self.name}"
+            qf = paths.quarantine / feed.name / stored
         else:
-            moved = paths.archive / feed.name / f"{self.batch_id}__{self.name}"
+            moved = paths.archive / feed.name / stored
         row = {
             "batch_id": self.batch_id,
             "feed": feed.name,
@@ -194,7 +185,16 @@ class _InboxFile:
             "archive_file": relative(paths, moved),
         }
         assert rows_in == accepted + quarantined + duplicates
-        write_manifest_row(paths, row)  # first the record, then the move (a crash in between is recovered)
+        committed = []
+        try:
+            for writer in keep:
+                writer.commit()
+                committed.append(writer.target)
+            write_manifest_row(paths, row)  # the record, then the move (a crash in between is recovered)
+        except BaseException:
+            for target in committed:
+                target.unlink(missing_ok=True)
+            raise
         self.run.manifest.append(row)
         _release(self.path, self.handle, self.opened, moved or qf)
         result = FileResult(
@@ -227,12 +227,14 @@ class _InboxFile:
 
 
 def _ingest_file(run: IngestRun, feed: Feed, path: Path) -> FileResult | None:
-    """Ingest one inbox file. None when it is left for the next run (gone, or still being written), or when
-    only a move a crash interrupted was finished."""
+    """Ingest one inbox entry. None when it is left for the next run (gone, or still being written), or when
+    only a move a crash interrupted was finished. Raises OurFault when a failure of ours stopped it."""
     try:
-        handle = open(path, "rb")  # noqa: SIM115 — closed by the with below; a vanished file is skipped
+        handle = inbox.open_file(run.paths, feed.name, path.name)
     except FileNotFoundError:
         return None
+    if isinstance(handle, str):
+        return _refuse_entry(run, feed, path, handle)
     with handle:
         opened = os.fstat(handle.fileno())
         sha = _sha256(handle)
@@ -247,16 +249,42 @@ def _ingest_file(run: IngestRun, feed: Feed, path: Path) -> FileResult | None:
         return _ingest_rows(file)
 
 
+def _refuse_entry(run: IngestRun, feed: Feed, path: Path, kind: str) -> FileResult | None:
+    """A link, folder or special file in the inbox: refused, never read, moved out as it is (its
+    quarantine copy is a note, wangtai.ingest.inbox)."""
+    try:
+        entry = os.lstat(path)
+        target = os.readlink(path) if kind == "symlink" else ""
+    except FileNotFoundError:
+        return None
+    # the same entry gets the same digest, so a move a crash interrupted is finished, not recorded twice
+    sha = hashlib.sha256(f"{kind}\n{target}".encode()).hexdigest()
+    pending = run.unfinished(feed.name, sha, path.name)
+    if pending is not None:
+        _release(path, None, entry, pending)
+        return None
+    file = _InboxFile(run, feed, path, None, entry, sha)
+    stored_as = path.name if kind == "directory" else f"{path.name}.{kind}.txt"
+    reason = f"{path.name} {inbox.KINDS[kind][1]}"
+    return file.record("refused", 0, 0, 0, 0, reason, stored_as=stored_as)
+
+
 def _ingest_rows(file: _InboxFile) -> FileResult | None:
     """A new file's rows checked and written to the warehouse and quarantine; the whole file refused when it
-    cannot be read, lacks a column or has a column that cannot be cast."""
+    is beyond the limits (wangtai.ingest.limits), cannot be read, lacks a column or has a column that cannot
+    be cast. A failure of ours (OurFault) leaves nothing behind and no verdict."""
     feed, paths = file.feed, file.run.paths
+    too_big = _beyond_limits(file)
+    if too_big is not None:
+        return file.refuse(*too_big)
     try:
         file.handle.seek(0)
         parquet = pq.ParquetFile(file.handle)
         names = parquet.schema_arrow.names
         rows_in = parquet.metadata.num_rows
     except Exception as error:
+        if faults.is_ours(error):
+            raise faults.as_fault(error) from error
         return file.unreadable(0, error)
     missing = [c for c in feed.column_names if c not in names]
     if missing:
@@ -277,12 +305,28 @@ def _ingest_rows(file: _InboxFile) -> FileResult | None:
     except BaseException as error:
         warehouse.discard()  # whatever went wrong, no half-written file is left behind
         quarantine.discard()
+        if faults.is_ours(error):  # the disk, permissions: not the file's fault
+            raise faults.as_fault(error) from error
         if isinstance(error, CastFailure):
             return file.refuse(rows_in, f"{error}。")
         if isinstance(error, (pa.ArrowException, OSError, ValueError)):
             return file.unreadable(rows_in, error)
         raise
     return _settle(file, rows_in, tally, warehouse, quarantine)
+
+
+def _beyond_limits(file: _InboxFile) -> tuple[int, str] | None:
+    """(rows, reason) when the file is refused for its size or shape, judged from its footer alone."""
+    why = limits.before_parsing(file.handle)
+    if why is not None:
+        return 0, why
+    try:
+        file.handle.seek(0)
+        metadata = pq.read_metadata(file.handle)
+    except Exception:
+        return None  # unreadable: said below, with the reader's words
+    why = limits.after_parsing(metadata)
+    return None if why is None else (max(0, metadata.num_rows), why)
 
 
 def _split_rows(
@@ -348,8 +392,12 @@ def _settle(
             run.manifest, run.accepted_batches, feed.name, rows_in, tally.accepted, tally.quarantined
         )
     # a snapshot keeps its file even when empty: staging reads it if the snapshot becomes current
-    wh = _keep_if(warehouse, feed.kind == "snapshot" or tally.accepted > 0)
-    qf = _keep_if(quarantine, tally.quarantined > 0)
+    keep_wh = feed.kind == "snapshot" or tally.accepted > 0
+    keep_qf = tally.quarantined > 0
+    if not keep_wh:
+        warehouse.discard()
+    if not keep_qf:
+        quarantine.discard()
     reason = None
     if hold:
         reason = (
@@ -359,51 +407,120 @@ def _settle(
     elif tally.quarantined:
         reason = f"{tally.quarantined} 行未通过校验，已隔离（原因见隔离文件）。"
     outcome = "held" if hold else "accepted"
-    result = file.record(
-        outcome, rows_in, tally.accepted, tally.quarantined, tally.duplicates, reason, wh, qf
-    )
+    try:
+        result = file.record(
+            outcome,
+            rows_in,
+            tally.accepted,
+            tally.quarantined,
+            tally.duplicates,
+            reason,
+            warehouse if keep_wh else None,
+            quarantine if keep_qf else None,
+        )
+    except BaseException:
+        warehouse.discard()
+        quarantine.discard()
+        raise
     if tally.new_keys:
         run.existing_keys(feed).extend(tally.new_keys)
     return result
 
 
-def _keep_if(writer: AtomicParquetWriter, keep: bool) -> Path | None:
-    """Commit the written file (its path) or discard it (None)."""
-    if keep:
-        writer.commit()
-        return writer.target
-    writer.discard()
-    return None
-
-
 def ingest_all(paths: DataPaths, now: datetime | None = None, wait: bool = True) -> list[FileResult] | None:
     """Ingest reference data, then every inbox file (feed by feed, oldest first). One run at a time.
 
-    With ``wait=False`` return None at once when another run (in any process) holds the lock."""
-    paths.ensure()
-    held = lock(paths, timeout=-1 if wait else 0)
+    With ``wait=False`` return None at once when another run (in any process) holds the lock. A failure of
+    ours pauses ingest (wangtai.ingest.faults): the files it concerns stay in the inbox for the next run; a
+    file that fails unexpectedly is set aside and the others go on. Either is on 数据状态 and in the log."""
     try:
+        paths.ensure()
+        held = lock(paths, timeout=-1 if wait else 0)
         held.acquire()
     except Timeout:
         return None
+    except OSError as error:  # the data directory or the lock cannot be written
+        _pause(paths, error)
+        return []
     try:
-        reference = ingest_reference(paths)
-        run = IngestRun(paths, reference, now)
-        listing = {name: inbox_files(paths, name) for name in FEEDS}  # a snapshot of the inbox, taken once
-        results = []
-        for name, feed in FEEDS.items():
-            for path in listing[name]:
-                result = _ingest_file(run, feed, path)
-                if result is not None:
-                    results.append(result)
-        compact(paths)  # keep the file count bounded as batches accumulate (wangtai.ingest.compact)
-        return results
+        return _run(paths, now)
+    except OSError as error:
+        if not faults.is_ours(error):
+            raise
+        _pause(paths, error)
+        return []
     finally:
         held.release()
 
 
+def _pause(paths: DataPaths, error: BaseException) -> None:
+    status = faults.load(paths)
+    faults.paused(status, faults.as_fault(error))
+    faults.save(paths, status)
+
+
+def _run(paths: DataPaths, now: datetime | None) -> list[FileResult]:
+    """One run under the lock: every inbox file, each on its own (a failure stays with its file)."""
+    status = faults.load(paths)
+    before = asdict(status)
+    upkeep.before_run(paths)  # leftover temporary files of killed runs; permissions of older folders
+    reference = ingest_reference(paths)
+    run = IngestRun(paths, reference, now)
+    listing = {name: _listing(paths, name, status) for name in FEEDS}  # a snapshot of the inbox, taken once
+    faults.forget_gone(status, {faults.file_key(name, p.name) for name in FEEDS for p in listing[name]})
+    results: list[FileResult] = []
+    fault = None
+    for name, feed in FEEDS.items():
+        for path in listing[name]:
+            if faults.waiting(status, name, path):
+                continue
+            try:
+                result = _ingest_file(run, feed, path)
+            except Exception as error:
+                if not faults.is_ours(error):
+                    faults.set_aside(status, name, path, error)
+                    continue
+                fault = faults.as_fault(error)
+                if fault.stops_run:
+                    break
+                continue
+            status.set_aside.pop(faults.file_key(name, path.name), None)
+            if result is not None:
+                results.append(result)
+        if fault is not None and fault.stops_run:
+            break
+    if fault is None:
+        fault = _compact(paths)
+    faults.paused(status, fault)
+    if asdict(status) != before:  # a busy inbox runs every second: write only what changed
+        faults.save(paths, status)
+    return results
+
+
+def _listing(paths: DataPaths, feed: str, status: faults.Status) -> list[Path]:
+    faults.folder_problem(status, feed, inbox.folder_problem(paths, feed))
+    return inbox_files(paths, feed)
+
+
+def _compact(paths: DataPaths) -> OurFault | None:
+    """Keep the file count bounded as batches accumulate (wangtai.ingest.compact). Housekeeping: a failure
+    is logged (and a failure of ours pauses), the files already ingested stand."""
+    try:
+        compact(paths)
+    except Exception as error:
+        if faults.is_ours(error):
+            return faults.as_fault(error)
+        log.exception("compaction failed")
+    return None
+
+
 def has_inbox_files(paths: DataPaths) -> bool:
-    return any(inbox_files(paths, name) for name in FEEDS)
+    """Is there anything a run would do now: a file waiting (set-aside files wait for their time), or a
+    pause to lift (a run that goes through clears it, even with the inbox emptied meanwhile)?"""
+    status = faults.load(paths)
+    return status.pause is not None or any(
+        not faults.waiting(status, name, path) for name in FEEDS for path in inbox_files(paths, name)
+    )
 
 
 def watch(
@@ -412,16 +529,22 @@ def watch(
     stop: threading.Event | None = None,
     report: Callable[[str], None] | None = print,
 ) -> None:
-    """Poll the inbox every ``interval`` seconds and ingest when files are waiting, until ``stop`` is set."""
+    """Poll the inbox every ``interval`` seconds and ingest when files are waiting, until ``stop`` is set.
+    While ingest is paused (a failure of ours) the wait doubles, up to a minute."""
     stop = stop or threading.Event()
+    wait = interval
     while not stop.is_set():
         try:
             if has_inbox_files(paths):
                 for result in ingest_all(paths):
                     if report:
                         report(result.describe())
+            pause = faults.load(paths).pause
+            if pause is not None and report and wait == interval:
+                report(pause["message"])
+            wait = min(2 * wait, 60.0) if pause is not None else interval
         except Exception as error:  # keep watching: a broken reference file is fixed by an administrator
             log.exception("ingest failed")
             if report:
                 report(f"入库出错：{error}")
-        stop.wait(interval)
+        stop.wait(wait)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from wangtai.contract import Feed
 from wangtai.ingest.pii import load_secret
 from wangtai.ingest.reference import Reference
 from wangtai.ingest.store import read_decisions, read_manifest
+from wangtai.ingest.upkeep import retention_days
 from wangtai.paths import DataPaths
 from wangtai.warehouse import live_files
 
@@ -57,11 +59,16 @@ class IngestRun:
         return None
 
     def unfinished(self, feed: str, sha: str, name: str) -> Path | None:
-        """A file recorded in the manifest whose move out of the inbox did not happen (a crash)."""
+        """A file recorded in the manifest whose move out of the inbox did not happen (a crash). A row
+        older than the retention whose file is gone was purged (``wangtai purge``): the same file arriving
+        again is a new arrival (a duplicate), not an unfinished move."""
+        purged_before = self.now().replace(tzinfo=None) - timedelta(days=retention_days(strict=False))
         for row in self.manifest:
             if row["feed"] == feed and row["sha256"] == sha and row["file_name"] == name:
                 target = row["archive_file"] or row["quarantine_file"]
-                if target and not (self.paths.root / target).exists():
+                if row["ingested_at"] < purged_before:
+                    continue
+                if target and not os.path.lexists(self.paths.root / target):
                     return self.paths.root / target
         return None
 

@@ -1,8 +1,9 @@
 """Live screens: parts of a page that update by themselves, without reloading, flicker or greying out.
 
 - ``start_ingest()`` — one background thread per server process and data directory
-  (``wangtai.live.LiveIngest``), started by the shared setup: it ingests new inbox files
-  (``WANGTAI_LIVE_INGEST=0`` turns that off) and keeps the runner's in-memory tables up to the warehouse.
+  (``wangtai.live.process_ingest``), started by the shared setup before the login gate: it ingests new
+  inbox files (``WANGTAI_LIVE_INGEST=0`` turns that off) and keeps the runner's in-memory tables up to the
+  warehouse. ``ingest_problems()``: a pause of ingest (disk full …) or files set aside, for 数据状态.
 - ``section(key, fetch, draw, params)`` — a fragment that ticks every few seconds
   (``WANGTAI_REFRESH_SECONDS``, default 2; 0 = never). Each tick compares the cheap data version (and the
   minute, for "today" figures) with what this session last drew: unchanged → it redraws the same values
@@ -21,14 +22,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from wangtai import clock
-from wangtai.live import LiveIngest, live_ingest_enabled, poll_seconds, stale_feeds
+from wangtai.ingest import faults
+from wangtai.live import LiveIngest, live_ingest_enabled, process_ingest, stale_feeds
 from wangtai.paths import DataPaths
 from wangtai.ui import data, login
 from wangtai.ui import format as fmt
@@ -47,17 +48,19 @@ _drawing = threading.local()  # the memo of the live section being drawn (see ``
 # ---- the server side: one ingest thread per process -----------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False)
-def _ingest_thread(root: str, ingest: bool) -> LiveIngest:
-    follow = data.runner_for(root).refresh
-    return LiveIngest(DataPaths(Path(root)), poll_seconds(), follow=follow, ingest=ingest).start()
-
-
 def start_ingest() -> LiveIngest:
     """Start (once per process) the thread that ingests new inbox files, unless turned off, and brings the
-    runner up to date after each poll."""
-    worker = _ingest_thread(str(data.data_paths().root), live_ingest_enabled())
-    return worker.start() if not worker.alive else worker  # restart after a crash of the thread itself
+    runner up to date after each poll. Called by the shared setup before the login gate: ingest does not
+    wait for anybody to log in (wangtai.live.process_ingest)."""
+    root = data.data_paths().root
+    worker = process_ingest(DataPaths(root), ingest=live_ingest_enabled())
+    worker.follow = data.runner_for(str(root)).refresh  # the pages' runner (new if its cache was cleared)
+    return worker
+
+
+def ingest_problems() -> list[str]:
+    """Why ingest is paused or a file was set aside (wangtai.ingest.faults), one Chinese line each."""
+    return faults.load(data.data_paths()).messages()
 
 
 def ingest_note() -> str:
@@ -216,7 +219,8 @@ def status(demo: bool = False) -> None:
 
     def fetch() -> dict:
         freshness = data.run("data_freshness")
-        return {"freshness": freshness, "stale": stale_feeds(freshness, clock.now()), "now": clock.now()}
+        stale = stale_feeds(freshness, clock.now())
+        return {"freshness": freshness, "stale": stale, "now": clock.now(), "problems": ingest_problems()}
 
     def draw(found: dict) -> None:
         freshness = found["freshness"]
@@ -226,6 +230,9 @@ def status(demo: bool = False) -> None:
             else:
                 st.badge("实时", icon="🟢", color="green")
             st.badge(freshness_text(freshness), icon="🕒", color="blue")
+            if found.get("problems"):
+                label = "入库暂停" if found["problems"][0].startswith("入库暂停") else "有文件未能入库"
+                st.badge(label, icon="⛔", color="red", help="\n\n".join(found["problems"]))
             held = held_count(freshness)
             if held:
                 st.badge(f"{held} 个快照待确认", icon="⏸️", color="orange")

@@ -71,10 +71,10 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     if screen:
         st.markdown(SCREEN_CSS, unsafe_allow_html=True)
     page = _calling_page()
+    live.start_ingest()  # once per server process, before the gate: ingest does not wait for a login
     principal = login.gate(page, PAGES)  # login, then the role may open this page — or st.stop()
     _navigation(principal)
     paths = data.data_paths()
-    live.start_ingest()  # once per server process: new inbox files are ingested within seconds
     if not bootstrap.ensure_data(paths):
         st.stop()
     communities = data.run("communities")  # already cut to the user's communities by the query layer
