@@ -219,7 +219,8 @@ def test_clean_files_accepted_in_every_feed(paths: DataPaths) -> None:
     assert res.iloc[1].phone_masked == "138****0001"
     assert pd.isna(res.iloc[0].phone_masked)
     assert row.gender in ("男", "女") and row.home_region == "370211"
-    assert row.birth_date == date(1950, 1, 1)
+    # the birth year, never the date: the 8 hidden digits of the mask (DATA_CONTRACT.md §5)
+    assert row.birth_year == 1950 and "birth_date" not in res.columns
     assert row.cell_id == int((36.05 // 0.0015) * 1_000_000 + (119.98 // 0.002))
     regs = warehouse(paths, "registrations")
     assert set(regs.person_key) <= set(res.person_key) | set(regs.person_key)
@@ -641,6 +642,24 @@ def test_no_raw_personal_data_in_warehouse(paths: DataPaths) -> None:
     assert not re.search(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])", blob)  # (hex digests excluded)
     leaked = [s for s in secrets if s in blob]
     assert not leaked
+
+
+def test_arrival_in_the_birth_year_is_not_stored(paths: DataPaths) -> None:
+    """A child born here arrives on its birth date: stored beside the birth year and the mask, that date would
+    complete the id number. An arrival in the birth year is left empty; a later one is kept as it came."""
+    frame = residents(4)
+    frame["id_number"] = [make_id(i, born=born) for i, born in enumerate(
+        ["20250301", "20250301", "19900101", "20241231"]
+    )]  # fmt: skip
+    frame["population_type"] = "流动人口"
+    frame["arrival_date"] = [date(2025, 3, 1), date(2026, 1, 2), date(2025, 1, 1), date(2024, 12, 31)]
+    drop(paths, "residents", frame, "r.parquet")
+    [result] = ingest_all(paths, now=NOW)
+    assert result.accepted == 4
+    res = warehouse(paths, "residents")
+    assert res.birth_year.tolist() == [2025, 2025, 1990, 2024]
+    arrivals = [None if pd.isna(v) else v for v in res.arrival_date]
+    assert arrivals == [None, date(2026, 1, 2), date(2025, 1, 1), None]
 
 
 def test_secret_created_private(paths: DataPaths) -> None:

@@ -360,12 +360,9 @@ AGE_BANDS = ((18, "17岁及以下"), (30, "18–29岁"), (45, "30–44岁"), (60
 
 
 def _age_bands(newcomers: pd.DataFrame, today: date) -> pd.Series:
-    """Age in full years today, from the birth date in the id number (GB 11643 digits 7–14)."""
-    born = pd.to_datetime(newcomers["id_number"].str[6:14], format="%Y%m%d", errors="coerce")
-    before_birthday = (born.dt.month > today.month) | (
-        (born.dt.month == today.month) & (born.dt.day > today.day)
-    )
-    age = today.year - born.dt.year - before_birthday.astype(int)
+    """Age in whole years from the birth year in the raw id number (GB 11643 digits 7–10): the warehouse keeps
+    the year only (DATA_CONTRACT.md §5), so the age is this year − birth year."""
+    age = today.year - newcomers["id_number"].str[6:10].astype(int)
     band = pd.Series("未知", index=newcomers.index)
     for upper, label in reversed(AGE_BANDS):
         band[age < upper] = label

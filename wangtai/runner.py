@@ -241,7 +241,7 @@ class Runner:
             self._load_source_records(set(batches.get("source_records", [])), residents_changed, timings)
             # the newcomers carry their registered flag: built once the first registrations are current
             if residents_changed or scans_rebuilt:
-                for table in ("hot_newcomers", "roll_composition", "roll_birth_dates"):
+                for table in ("hot_newcomers", "roll_composition", "roll_birth_years"):
                     self._build(table, timings)
             con.execute("commit")
         except BaseException:

@@ -25,11 +25,11 @@ FIRST = ("stg_decisions", "stg_manifest")
 
 # The columns of every source, for the empty relation of a source with no files yet (docs/architecture.md).
 # fmt: off
-V, D, TS, F, INT, B = "varchar", "date", "timestamp", "double", "bigint", "boolean"
+V, D, TS, F, INT, I32, B = "varchar", "date", "timestamp", "double", "bigint", "integer", "boolean"
 SOURCE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "residents": (
         ("batch_id", V), ("person_key", V), ("id_masked", V), ("name_masked", V), ("phone_masked", V),
-        ("gender", V), ("birth_date", D), ("home_region", V), ("population_type", V),
+        ("gender", V), ("birth_year", I32), ("home_region", V), ("population_type", V),
         ("community_code", V), ("unit_id", V), ("house_id", V), ("lat", F), ("lon", F), ("cell_id", INT),
         ("reason", V), ("arrival_date", D), ("status", V), ("updated_at", TS),
     ),

@@ -18,7 +18,7 @@ final as (
         cast(name_masked as varchar) as name_masked,
         cast(phone_masked as varchar) as phone_masked,
         cast(gender as varchar) as gender,
-        cast(birth_date as date) as birth_date,
+        cast(birth_year as integer) as birth_year,
         cast(home_region as varchar) as home_region,
         cast(population_type as varchar) as population_type,
         cast(community_code as varchar) as community_code,

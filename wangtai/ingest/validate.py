@@ -37,7 +37,7 @@ WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
             ("name_masked", pa.string()),
             ("phone_masked", pa.string()),
             ("gender", pa.string()),
-            ("birth_date", pa.date32()),
+            ("birth_year", pa.int32()),
             ("home_region", pa.string()),
             ("population_type", pa.string()),
             ("community_code", pa.string()),
@@ -278,6 +278,16 @@ def cell_ids(lat: pa.Array, lon: pa.Array) -> pa.Array:
     return pa.array(cells, pa.int64())
 
 
+def arrival_after_birth_year(arrival: pa.Array, birth_year: np.ndarray) -> pa.Array:
+    """The arrival date, left empty when it falls in the person's birth year or before: a child born here
+    arrives on its birth date, and any arrival in the birth year bounds the birth date, which with the birth
+    year and the mask would give the id number away (DATA_CONTRACT.md §5). A later arrival tells nothing."""
+    year = pc.year(arrival).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        early = np.nan_to_num(year.astype(np.float64), nan=np.inf) <= birth_year
+    return pc.if_else(pa.array(early), pa.scalar(None, arrival.type), arrival)
+
+
 def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str, secret: bytes) -> pa.Table:
     """The accepted rows (mask ``keep``), pseudonymized, in the warehouse layout."""
     mask = pa.array(keep)
@@ -288,17 +298,19 @@ def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str
         ids = col["id_number"]
         out["person_key"] = person_keys(ids, secret)
         out["id_masked"] = mask_ids(ids)
-    if feed.name == "residents":
-        parsed = checked.ids
-        out["name_masked"] = mask_names(col["name"])
-        out["phone_masked"] = mask_phones(col["phone"])
-        out["gender"] = pa.array(np.where(parsed.male[keep], "男", "女").astype(object), pa.string())
-        out["birth_date"] = pa.array(parsed.birth_date[keep], pa.date32())
-        out["home_region"] = pc.utf8_slice_codeunits(col["id_number"], 0, 6)
     if "lat" in col:
         out["cell_id"] = cell_ids(col["lat"], col["lon"])
     for column in feed.columns:
         if not column.pii:
             out[column.name] = col[column.name]
+    if feed.name == "residents":
+        parsed = checked.ids
+        birth_year = parsed.birth_year[keep]
+        out["name_masked"] = mask_names(col["name"])
+        out["phone_masked"] = mask_phones(col["phone"])
+        out["gender"] = pa.array(np.where(parsed.male[keep], "男", "女").astype(object), pa.string())
+        out["birth_year"] = pa.array(birth_year, pa.int32())
+        out["home_region"] = pc.utf8_slice_codeunits(col["id_number"], 0, 6)
+        out["arrival_date"] = arrival_after_birth_year(col["arrival_date"], birth_year)
     schema = WAREHOUSE_SCHEMAS[feed.name]
     return pa.table([out[name] for name in schema.names], schema=schema)
