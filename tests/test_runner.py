@@ -81,7 +81,6 @@ def _person(i: int, community: str, newcomer: bool, status: str = "在住") -> d
         "reason": "务工" if newcomer else None,
         "arrival_date": date(2025, 5, 1) if newcomer else None,
         "status": status,
-        "updated_at": datetime(2026, 11, 1),
     }
 
 

@@ -76,6 +76,16 @@ def cmd_held(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.ingest.migrate import migrate
+
+    if not paths.warehouse.is_dir():
+        print(f"数据目录 {paths.root} 中没有数据仓库，无需迁移。")
+        return 0
+    print(migrate(paths).summary())
+    return 0
+
+
 def cmd_query(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai.runner import QueryError, Runner
 
@@ -172,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     held.add_argument("--accept", metavar="BATCH_ID", help="接受该快照，使其成为当前快照")
     held.add_argument("--operator", default="cli", help="操作人")
     held.set_defaults(handler=cmd_held)
+
+    migrate = verbs.add_parser(
+        "migrate", help="把旧格式的数据仓库改写为当前格式（删除出生日期，改存出生年份）；可重复运行"
+    )
+    migrate.set_defaults(handler=cmd_migrate)
 
     from wangtai.auth.cli import add_parsers as add_auth_parsers
 

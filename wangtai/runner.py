@@ -212,6 +212,8 @@ class Runner:
                 staging.create_views(self._con, self.paths, self._views, only=HOT_SOURCES)
                 self._materialize(version, files)
                 self._views_current = False
+            except staging.OldWarehouse as error:
+                raise QueryError(str(error)) from error
             except staging.StagingError as error:
                 raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
             except duckdb.Error as error:
@@ -432,6 +434,8 @@ class Runner:
             with self._lock:
                 try:
                     staging.create_views(self._con, self.paths, self._views)
+                except staging.OldWarehouse as error:
+                    raise QueryError(str(error)) from error
                 except staging.StagingError as error:
                     raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
                 self._views_current = True

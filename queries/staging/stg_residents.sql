@@ -29,8 +29,7 @@ final as (
         cast(cell_id as bigint) as cell_id,
         cast(reason as varchar) as reason,
         cast(arrival_date as date) as arrival_date,
-        cast(status as varchar) as status,
-        cast(updated_at as timestamp) as updated_at
+        cast(status as varchar) as status
     from source
     where batch_id in (select batch_id from current_batch)
 )
