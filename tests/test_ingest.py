@@ -296,8 +296,8 @@ FILE_CASES = {
     "corrupt_bytes": (b"this is not parquet at all \x00\x01", None, ["无法读取", "损坏或被截断"]),
     "truncated": ("truncated", None, ["无法读取", "损坏或被截断"]),
     "missing_column": (None, _missing_columns(), ["缺少必需列", "archive_status", "occupants"]),
-    "wrong_type": (None, _lat_as_text(), ["lat", "小数", "abc"]),
-    "fractional_int": (None, houses(5).assign(occupants=[1.5, 2, 3, 4, 5]), ["occupants", "整数"]),
+    "wrong_type": (None, _lat_as_text(), ["纬度（lat）", "小数", "第 2 行起"]),  # never the value "abc"
+    "fractional_int": (None, houses(5).assign(occupants=[2, 3, 1.5, 4, 5]), ["居住人数", "第 3 行起"]),
 }  # fmt: skip
 
 
@@ -313,6 +313,7 @@ def test_file_refused_whole(paths: DataPaths, case: str, tmp_path: Path) -> None
     assert f"{case}.parquet" in result.reason
     for word in words:
         assert word in result.reason, result.reason
+    assert "abc" not in result.reason and "1.5" not in result.reason
     kept = paths.quarantine / "houses" / f"{result.batch_id}__{case}.parquet"
     assert kept.exists()
     assert not (paths.warehouse / "houses").exists() or not list((paths.warehouse / "houses").iterdir())
@@ -355,12 +356,12 @@ ROW_CASES = {
     "outside": ("houses", {"lat": 31.2, "lon": 121.5}, "不在王台街道范围内"),
     "future_time": ("registrations", {"scanned_at": NOW + timedelta(minutes=6)}, "超过 5 分钟"),
     "future_date": ("houses", {"surveyed_at": date(2026, 12, 1)}, "将来的日期"),
-    "bad_enum": ("registrations", {"channel": "微信"}, "channel 的取值不在允许范围内"),
-    "bad_enum_nullable": ("residents", {"reason": "旅游"}, "reason 的取值不在允许范围内"),
+    "bad_enum": ("registrations", {"channel": "微信"}, "登记渠道（channel）的取值不在允许范围内"),
+    "bad_enum_nullable": ("residents", {"reason": "旅游"}, "来王台原因（reason）的取值不在允许范围内"),
     "negative": ("houses", {"occupants": -1}, "不能为负数"),
-    "null_required": ("source_records", {"detail": None}, "detail 为空"),
-    "empty_required": ("houses", {"address": "  "}, "address 为空"),
-    "bad_phone": ("residents", {"phone": "12345"}, "phone 应为 11 位数字"),
+    "null_required": ("source_records", {"detail": None}, "事项（detail）为空"),
+    "empty_required": ("houses", {"address": "  "}, "地址（address）为空"),
+    "bad_phone": ("residents", {"phone": "12345"}, "电话（phone）应为 11 位数字"),
 }
 
 
