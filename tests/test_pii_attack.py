@@ -21,6 +21,11 @@ candidate set that still holds the right id has at least MIN_CANDIDATES members.
 
 Separately: no warehouse value contains a raw id number, name or phone (admin phones of units included).
 The quarantine and archive keep raw files by design (DATA_CONTRACT.md §5) and are not in scope here.
+
+Known limit (docs/architecture.md): a newborn's own events — a 一家亲 scan, the ingest of the first snapshot
+that holds it — bound its birth date; in a large data set a few babies born early in the year, or scanned on
+their birth day, are left with few candidates (the 69,000-person demo: 3 pinned by a scan on the birth day).
+The display mask's sequence digits would have to be hidden to close that; the demo here has no such case.
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ from wangtai.ingest.pii import load_secret, person_keys
 from wangtai.paths import DataPaths
 
 # With a birth year and the display mask (370211********123X) the month and day stay hidden: of the ~365
-# dates of a year, the check character lets about 1 in 11 through (~33). The fewest over a whole demo is
-# well above this (the test prints it); a hypothesis that pins a person is the failure that matters.
-MIN_CANDIDATES = 5
+# dates of a year, the check character lets about 1 in 11 through (~33); the bound "born by the first stored
+# event" cuts that for babies (the fewest in this demo: 28; the test prints it).
+MIN_CANDIDATES = 20
 
 _MASK = re.compile(r"^[0-9X*]{18}$")
 _REGION = re.compile(r"^\d{6}$")
@@ -322,6 +327,34 @@ def test_the_attack_finds_a_planted_birth_date(attacked):
     residents["planted"] = [born if k == key else None for k in residents["person_key"]]
     verdict = attack({**frames, name: residents}, raw_ids)
     assert {k for k, _ in verdict.rebuilt} == {key}
+
+
+def test_a_newborns_dates_do_not_give_it_away(tmp_path):
+    """Babies born here, whose police record was updated on the birth day, who "arrived" that day, and whose
+    vaccination record came in that day: none of those dates may be stored (each one completes the mask)."""
+    from datetime import datetime, timedelta
+
+    from tests.test_ingest import NOW, drop, make_id, residents, source_records, write_reference
+    from wangtai.ingest import ingest_all
+
+    paths = DataPaths(tmp_path / "data")
+    write_reference(paths)
+    born = [date(2026, 1, 5), date(2026, 2, 20), date(2025, 12, 30), date(2026, 7, 1)]
+    ids = [make_id(i, born=f"{d:%Y%m%d}") for i, d in enumerate(born)]
+    people = residents(len(born)).assign(id_number=ids, population_type="流动人口", reason="随迁")
+    people["arrival_date"] = born
+    people["updated_at"] = [datetime(d.year, d.month, d.day, 16) for d in born]
+    records = source_records(len(born)).assign(id_number=ids, source="医院", detail="预防接种建档")
+    records["received_at"] = [datetime(d.year, d.month, d.day, 9) + timedelta(hours=3) for d in born]
+    drop(paths, "residents", people, "r.parquet")
+    drop(paths, "source_records", records, "s.parquet")
+    results = ingest_all(paths, now=NOW)
+    assert [r.accepted for r in results] == [len(born)] * 2
+    raw_ids = _raw_ids_by_key({"id_number": set(ids)})
+    verdict = attack(_warehouse_frames(paths), raw_ids)
+    assert not verdict.rebuilt, verdict.rebuilt
+    assert set(verdict.smallest) == set(raw_ids)  # the birth-year hypothesis holds each of them
+    assert min(verdict.smallest.values()) >= MIN_CANDIDATES
 
 
 def _substrings(value: str, lengths: set[int]) -> set[str]:

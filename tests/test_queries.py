@@ -392,6 +392,21 @@ def test_community_composition_for_each_filter_with_age_bands(runner: Runner, ra
     assert parts.loc["年龄段", "newcomers"].to_dict() == _age_bands(raw.newcomers, later.date()).to_dict()
 
 
+def test_the_pandas_baseline_counts_the_same_age_bands(runner: Runner, raw: Raw, demo_paths: DataPaths):
+    """The benchmark's pandas baseline reads the warehouse files itself; its year-based ages agree with the
+    SQL and with the raw id numbers."""
+    from wangtai.bench import baseline
+
+    frames = baseline.load(demo_paths)
+    parts = baseline.community_composition(frames, now=raw.now)
+    bands = parts[parts["dimension"] == "年龄段"].set_index("category")["newcomers"]
+    short = ["17-", "18–29", "30–44", "45–59", "60+"]
+    labels = dict(zip(short, [label for _, label in AGE_BANDS], strict=True))
+    got = {labels[category]: count for category, count in bands.items() if count}
+    sql = runner.run("community_composition").set_index(["dimension", "category"]).loc["年龄段", "newcomers"]
+    assert got == sql.to_dict() == _age_bands(raw.newcomers, raw.today).to_dict()
+
+
 def test_registration_activity(runner: Runner, raw: Raw):
     total = len(raw.registrations)
     daily = runner.run("registration_daily")
