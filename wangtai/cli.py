@@ -82,7 +82,7 @@ def cmd_migrate(args: argparse.Namespace, paths: DataPaths) -> int:
     if not paths.warehouse.is_dir():
         print(f"数据目录 {paths.root} 中没有数据仓库，无需迁移。")
         return 0
-    print(migrate(paths).summary())
+    print(migrate(paths, waiting=print).summary())
     return 0
 
 

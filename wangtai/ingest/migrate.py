@@ -14,6 +14,7 @@ layout (``wangtai.staging``) until it is migrated.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,12 +127,22 @@ def _rewrite(path: Path) -> tuple[int, int]:
     return rows, cleared
 
 
-def migrate(paths: DataPaths) -> Migration:
-    """Rewrite every warehouse file still holding a removed field, under the ingest lock."""
+def migrate(paths: DataPaths, waiting: Callable[[str], None] | None = None) -> Migration:
+    """Rewrite every warehouse file still holding a removed field, under the ingest lock (``waiting`` is told
+    when another run holds it)."""
+    from filelock import Timeout
+
     from wangtai.ingest.core import lock
 
     done = Migration()
-    with lock(paths):
+    held = lock(paths)
+    try:
+        held.acquire(timeout=0)
+    except Timeout:
+        if waiting:
+            waiting("正在入库，等待入库完成后再迁移……")
+        held.acquire()
+    try:
         for leftover in _leftovers(paths):
             leftover.unlink(missing_ok=True)
             done.leftovers_removed += 1
@@ -143,4 +154,6 @@ def migrate(paths: DataPaths) -> Migration:
         if done.files and (paths.warehouse / "manifest").is_dir():
             # readers key their caches on the manifest folder's mtime (wangtai.staging.data_version)
             os.utime(paths.warehouse / "manifest")
+    finally:
+        held.release()
     return done
