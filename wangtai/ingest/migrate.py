@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from wangtai.ingest.reasons import column_label
 from wangtai.ingest.store import AtomicParquetWriter
 from wangtai.ingest.validate import REMOVED_COLUMNS, WAREHOUSE_SCHEMAS, arrival_after_birth_year
 from wangtai.paths import DataPaths
@@ -37,6 +38,7 @@ class Migration:
     """What one run did."""
 
     files: list[str] = field(default_factory=list)  # rewritten, relative to the data directory
+    removed: set[str] = field(default_factory=set)  # the fields left out
     rows: int = 0
     arrivals_cleared: int = 0
     leftovers_removed: int = 0  # hidden temporary files of killed runs that could hold old rows
@@ -44,9 +46,12 @@ class Migration:
     def summary(self) -> str:
         if not self.files and not self.leftovers_removed:
             return "数据仓库已是当前格式，无需迁移。"
+        fields = "、".join(
+            "出生日期（birth_date，改存出生年份 birth_year）" if name == "birth_date" else column_label(name)
+            for name in sorted(self.removed)
+        )
         text = (
-            f"已迁移 {len(self.files)} 个文件，共 {self.rows} 行：删除出生日期（birth_date，改存出生年份 "
-            "birth_year）、实有人口更新时间（updated_at）和部门数据接收时间（received_at）；"
+            f"已迁移 {len(self.files)} 个文件，共 {self.rows} 行：删除字段 {fields or '无'}；"
             f"{self.arrivals_cleared} 行在出生当年的来王台日期已清空。"
             "旧文件已被新文件替换，清单（manifest）中的文件路径与行数不变。"
         )
@@ -147,6 +152,7 @@ def migrate(paths: DataPaths, waiting: Callable[[str], None] | None = None) -> M
             leftover.unlink(missing_ok=True)
             done.leftovers_removed += 1
         for path in old_format_files(paths):
+            done.removed.update(removed_columns_in(path))
             rows, cleared = _rewrite(path)
             done.files.append(path.relative_to(paths.root).as_posix())
             done.rows += rows
