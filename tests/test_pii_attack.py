@@ -361,9 +361,9 @@ def _substrings(value: str, lengths: set[int]) -> set[str]:
     return {value[i : i + n] for n in lengths for i in range(len(value) - n + 1)}
 
 
-def test_no_warehouse_value_holds_a_raw_id_name_or_phone(attacked):
-    paths, raw = attacked
-    frames = _warehouse_frames(paths)
+def raw_values_in(frames: dict[str, pd.DataFrame], raw: dict[str, set[str]]) -> list[tuple[str, str, str]]:
+    """(file, column, kind) for every text column holding a raw id number, name or phone anywhere in it."""
+    hits = []
     for kind, values in raw.items():
         values = {v for v in values if len(v) >= 2}
         lengths = {len(v) for v in values}
@@ -371,14 +371,27 @@ def test_no_warehouse_value_holds_a_raw_id_name_or_phone(attacked):
             for column in frame.columns:
                 texts = frame[column].dropna()
                 texts = texts[texts.map(lambda v: isinstance(v, str))].unique()
-                found = {s for text in texts for s in _substrings(text, lengths)} & values
-                assert not found, f"warehouse/{name} column {column} holds a raw {kind}"
+                if {s for text in texts for s in _substrings(text, lengths)} & values:
+                    hits.append((name, column, kind))
+    return hits
+
+
+def test_no_warehouse_value_holds_a_raw_id_name_or_phone(attacked):
+    paths, raw = attacked
+    frames = _warehouse_frames(paths)
+    assert not raw_values_in(frames, raw)
     manifest = pd.concat(f for n, f in frames.items() if n.startswith("manifest/"))
     assert manifest["reason"].notna().any()  # there are reasons to check (the demo's bad rows)
 
 
-def test_the_raw_value_check_sees_a_planted_phone(attacked):
-    _, raw = attacked
-    phone = sorted(raw["phone"])[0]
-    found = {s for s in _substrings(f"联系 {phone} 即可", {len(phone)})} & raw["phone"]
-    assert found == {phone}
+def test_the_raw_value_check_sees_a_planted_value(attacked):
+    """A reason quoting a phone, or a name inside an address, is found."""
+    paths, raw = attacked
+    frames = _warehouse_frames(paths)
+    name = next(n for n in frames if n.startswith("manifest/"))
+    manifest = frames[name].copy()
+    phone, person = sorted(raw["phone"])[0], sorted(v for v in raw["name"] if len(v) == 3)[0]
+    manifest.loc[manifest.index[0], "reason"] = f"列 phone 无法转换，例如 “{phone}”"
+    manifest.loc[manifest.index[-1], "file_name"] = f"{person}的登记表.parquet"
+    hits = raw_values_in({**frames, name: manifest}, raw)
+    assert (name, "reason", "phone") in hits and (name, "file_name", "name") in hits
