@@ -5,10 +5,11 @@
 -- key: dimension, category
 -- param community_code: 12-digit community code; null = the whole subdistrict
 -- param area: 片区 name; null = all
--- param now: the clock time ("now"), for ages; the runner fills it in when not given
+-- param now: the clock time ("now"), for ages in whole years (year of now − birth year: only the year is
+--   kept, not the date); the runner fills it in when not given
 with params as (
     select
-        cast(cast($now as timestamp) as date) as today
+        year(cast($now as timestamp)) as this_year
 ),
 
 communities as (
@@ -20,17 +21,17 @@ categories as (
     where community_code in (select community_code from communities)
 ),
 
-birth_dates as (
-    select * from roll_birth_dates
+birth_years as (
+    select * from roll_birth_years
     where community_code in (select community_code from communities)
 ),
 
 -- logic
 
--- a count per birth date (summed over the communities), then its age today
+-- a count per birth year (summed over the communities), then its age this year
 described as (
-    select by_birth_date.*, date_sub('year', by_birth_date.birth_date, params.today) as age
-    from (select birth_date, sum(newcomers) as newcomers from birth_dates group by birth_date) as by_birth_date
+    select by_birth_year.*, params.this_year - by_birth_year.birth_year as age
+    from (select birth_year, sum(newcomers) as newcomers from birth_years group by birth_year) as by_birth_year
     cross join params
 ),
 

@@ -219,7 +219,8 @@ def test_clean_files_accepted_in_every_feed(paths: DataPaths) -> None:
     assert res.iloc[1].phone_masked == "138****0001"
     assert pd.isna(res.iloc[0].phone_masked)
     assert row.gender in ("男", "女") and row.home_region == "370211"
-    assert row.birth_date == date(1950, 1, 1)
+    # the birth year, never the date: the 8 hidden digits of the mask (DATA_CONTRACT.md §5)
+    assert row.birth_year == 1950 and "birth_date" not in res.columns
     assert row.cell_id == int((36.05 // 0.0015) * 1_000_000 + (119.98 // 0.002))
     regs = warehouse(paths, "registrations")
     assert set(regs.person_key) <= set(res.person_key) | set(regs.person_key)
@@ -295,8 +296,8 @@ FILE_CASES = {
     "corrupt_bytes": (b"this is not parquet at all \x00\x01", None, ["无法读取", "损坏或被截断"]),
     "truncated": ("truncated", None, ["无法读取", "损坏或被截断"]),
     "missing_column": (None, _missing_columns(), ["缺少必需列", "archive_status", "occupants"]),
-    "wrong_type": (None, _lat_as_text(), ["lat", "小数", "abc"]),
-    "fractional_int": (None, houses(5).assign(occupants=[1.5, 2, 3, 4, 5]), ["occupants", "整数"]),
+    "wrong_type": (None, _lat_as_text(), ["纬度（lat）", "小数", "第 2 行起"]),  # never the value "abc"
+    "fractional_int": (None, houses(5).assign(occupants=[2, 3, 1.5, 4, 5]), ["居住人数", "第 3 行起"]),
 }  # fmt: skip
 
 
@@ -312,6 +313,7 @@ def test_file_refused_whole(paths: DataPaths, case: str, tmp_path: Path) -> None
     assert f"{case}.parquet" in result.reason
     for word in words:
         assert word in result.reason, result.reason
+    assert "abc" not in result.reason and "1.5" not in result.reason
     kept = paths.quarantine / "houses" / f"{result.batch_id}__{case}.parquet"
     assert kept.exists()
     assert not (paths.warehouse / "houses").exists() or not list((paths.warehouse / "houses").iterdir())
@@ -354,12 +356,12 @@ ROW_CASES = {
     "outside": ("houses", {"lat": 31.2, "lon": 121.5}, "不在王台街道范围内"),
     "future_time": ("registrations", {"scanned_at": NOW + timedelta(minutes=6)}, "超过 5 分钟"),
     "future_date": ("houses", {"surveyed_at": date(2026, 12, 1)}, "将来的日期"),
-    "bad_enum": ("registrations", {"channel": "微信"}, "channel 的取值不在允许范围内"),
-    "bad_enum_nullable": ("residents", {"reason": "旅游"}, "reason 的取值不在允许范围内"),
+    "bad_enum": ("registrations", {"channel": "微信"}, "登记渠道（channel）的取值不在允许范围内"),
+    "bad_enum_nullable": ("residents", {"reason": "旅游"}, "来王台原因（reason）的取值不在允许范围内"),
     "negative": ("houses", {"occupants": -1}, "不能为负数"),
-    "null_required": ("source_records", {"detail": None}, "detail 为空"),
-    "empty_required": ("houses", {"address": "  "}, "address 为空"),
-    "bad_phone": ("residents", {"phone": "12345"}, "phone 应为 11 位数字"),
+    "null_required": ("source_records", {"detail": None}, "事项（detail）为空"),
+    "empty_required": ("houses", {"address": "  "}, "地址（address）为空"),
+    "bad_phone": ("residents", {"phone": "12345"}, "电话（phone）应为 11 位数字"),
 }
 
 
@@ -641,6 +643,24 @@ def test_no_raw_personal_data_in_warehouse(paths: DataPaths) -> None:
     assert not re.search(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])", blob)  # (hex digests excluded)
     leaked = [s for s in secrets if s in blob]
     assert not leaked
+
+
+def test_arrival_in_the_birth_year_is_not_stored(paths: DataPaths) -> None:
+    """A child born here arrives on its birth date: stored beside the birth year and the mask, that date would
+    complete the id number. An arrival in the birth year is left empty; a later one is kept as it came."""
+    frame = residents(4)
+    frame["id_number"] = [make_id(i, born=born) for i, born in enumerate(
+        ["20250301", "20250301", "19900101", "20241231"]
+    )]  # fmt: skip
+    frame["population_type"] = "流动人口"
+    frame["arrival_date"] = [date(2025, 3, 1), date(2026, 1, 2), date(2025, 1, 1), date(2024, 12, 31)]
+    drop(paths, "residents", frame, "r.parquet")
+    [result] = ingest_all(paths, now=NOW)
+    assert result.accepted == 4
+    res = warehouse(paths, "residents")
+    assert res.birth_year.tolist() == [2025, 2025, 1990, 2024]
+    arrivals = [None if pd.isna(v) else v for v in res.arrival_date]
+    assert arrivals == [None, date(2026, 1, 2), date(2025, 1, 1), None]
 
 
 def test_secret_created_private(paths: DataPaths) -> None:

@@ -360,12 +360,9 @@ AGE_BANDS = ((18, "17岁及以下"), (30, "18–29岁"), (45, "30–44岁"), (60
 
 
 def _age_bands(newcomers: pd.DataFrame, today: date) -> pd.Series:
-    """Age in full years today, from the birth date in the id number (GB 11643 digits 7–14)."""
-    born = pd.to_datetime(newcomers["id_number"].str[6:14], format="%Y%m%d", errors="coerce")
-    before_birthday = (born.dt.month > today.month) | (
-        (born.dt.month == today.month) & (born.dt.day > today.day)
-    )
-    age = today.year - born.dt.year - before_birthday.astype(int)
+    """Age in whole years from the birth year in the raw id number (GB 11643 digits 7–10): the warehouse keeps
+    the year only (DATA_CONTRACT.md §5), so the age is this year − birth year."""
+    age = today.year - newcomers["id_number"].str[6:10].astype(int)
     band = pd.Series("未知", index=newcomers.index)
     for upper, label in reversed(AGE_BANDS):
         band[age < upper] = label
@@ -393,6 +390,21 @@ def test_community_composition_for_each_filter_with_age_bands(runner: Runner, ra
     later = datetime(raw.today.year + 10, raw.today.month, raw.today.day, 10, 30)
     parts = runner.run("community_composition", {"now": later}).set_index(["dimension", "category"])
     assert parts.loc["年龄段", "newcomers"].to_dict() == _age_bands(raw.newcomers, later.date()).to_dict()
+
+
+def test_the_pandas_baseline_counts_the_same_age_bands(runner: Runner, raw: Raw, demo_paths: DataPaths):
+    """The benchmark's pandas baseline reads the warehouse files itself; its year-based ages agree with the
+    SQL and with the raw id numbers."""
+    from wangtai.bench import baseline
+
+    frames = baseline.load(demo_paths)
+    parts = baseline.community_composition(frames, now=raw.now)
+    bands = parts[parts["dimension"] == "年龄段"].set_index("category")["newcomers"]
+    short = ["17-", "18–29", "30–44", "45–59", "60+"]
+    labels = dict(zip(short, [label for _, label in AGE_BANDS], strict=True))
+    got = {labels[category]: count for category, count in bands.items() if count}
+    sql = runner.run("community_composition").set_index(["dimension", "category"]).loc["年龄段", "newcomers"]
+    assert got == sql.to_dict() == _age_bands(raw.newcomers, raw.today).to_dict()
 
 
 def test_registration_activity(runner: Runner, raw: Raw):

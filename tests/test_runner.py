@@ -69,7 +69,7 @@ def _person(i: int, community: str, newcomer: bool, status: str = "在住") -> d
         "name_masked": "张*",
         "phone_masked": None,
         "gender": "男",
-        "birth_date": date(1990, 1, 1),
+        "birth_year": 1990,
         "home_region": "410102",
         "population_type": "流动人口" if newcomer else "户籍人口",
         "community_code": community,
@@ -81,7 +81,6 @@ def _person(i: int, community: str, newcomer: bool, status: str = "在住") -> d
         "reason": "务工" if newcomer else None,
         "arrival_date": date(2025, 5, 1) if newcomer else None,
         "status": status,
-        "updated_at": datetime(2026, 11, 1),
     }
 
 

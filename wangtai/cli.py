@@ -107,6 +107,16 @@ def cmd_purge(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.ingest.migrate import migrate
+
+    if not paths.warehouse.is_dir():
+        print(f"数据目录 {paths.root} 中没有数据仓库，无需迁移。")
+        return 0
+    print(migrate(paths, waiting=print).summary())
+    return 0
+
+
 def cmd_query(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai.runner import QueryError, Runner
 
@@ -210,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("--dry-run", action="store_true", help="只列出将删除的文件，不删除")
     purge.set_defaults(handler=cmd_purge)
+    migrate = verbs.add_parser(
+        "migrate", help="把旧格式的数据仓库改写为当前格式（删除出生日期，改存出生年份）；可重复运行"
+    )
+    migrate.set_defaults(handler=cmd_migrate)
 
     from wangtai.auth.cli import add_parsers as add_auth_parsers
 

@@ -212,6 +212,8 @@ class Runner:
                 staging.create_views(self._con, self.paths, self._views, only=HOT_SOURCES)
                 self._materialize(version, files)
                 self._views_current = False
+            except staging.OldWarehouse as error:
+                raise QueryError(str(error)) from error
             except staging.StagingError as error:
                 raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
             except duckdb.Error as error:
@@ -241,7 +243,7 @@ class Runner:
             self._load_source_records(set(batches.get("source_records", [])), residents_changed, timings)
             # the newcomers carry their registered flag: built once the first registrations are current
             if residents_changed or scans_rebuilt:
-                for table in ("hot_newcomers", "roll_composition", "roll_birth_dates"):
+                for table in ("hot_newcomers", "roll_composition", "roll_birth_years"):
                     self._build(table, timings)
             con.execute("commit")
         except BaseException:
@@ -432,6 +434,8 @@ class Runner:
             with self._lock:
                 try:
                     staging.create_views(self._con, self.paths, self._views)
+                except staging.OldWarehouse as error:
+                    raise QueryError(str(error)) from error
                 except staging.StagingError as error:
                     raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
                 self._views_current = True

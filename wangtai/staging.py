@@ -25,13 +25,13 @@ FIRST = ("stg_decisions", "stg_manifest")
 
 # The columns of every source, for the empty relation of a source with no files yet (docs/architecture.md).
 # fmt: off
-V, D, TS, F, INT, B = "varchar", "date", "timestamp", "double", "bigint", "boolean"
+V, D, TS, F, INT, I32, B = "varchar", "date", "timestamp", "double", "bigint", "integer", "boolean"
 SOURCE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "residents": (
         ("batch_id", V), ("person_key", V), ("id_masked", V), ("name_masked", V), ("phone_masked", V),
-        ("gender", V), ("birth_date", D), ("home_region", V), ("population_type", V),
+        ("gender", V), ("birth_year", I32), ("home_region", V), ("population_type", V),
         ("community_code", V), ("unit_id", V), ("house_id", V), ("lat", F), ("lon", F), ("cell_id", INT),
-        ("reason", V), ("arrival_date", D), ("status", V), ("updated_at", TS),
+        ("reason", V), ("arrival_date", D), ("status", V),
     ),
     "houses": (
         ("batch_id", V), ("house_id", V), ("community_code", V), ("estate", V), ("address", V),
@@ -43,8 +43,7 @@ SOURCE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("unit_id", V), ("channel", V), ("site", V),
     ),
     "source_records": (
-        ("batch_id", V), ("record_id", V), ("source", V), ("person_key", V), ("received_at", TS),
-        ("detail", V),
+        ("batch_id", V), ("record_id", V), ("source", V), ("person_key", V), ("detail", V),
     ),
     "manifest": (
         ("batch_id", V), ("feed", V), ("file_name", V), ("sha256", V), ("ingested_at", TS),
@@ -69,6 +68,33 @@ SOURCE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 
 class StagingError(RuntimeError):
     """A staging view could not be built (a bad file path or a broken staging SQL file)."""
+
+
+class OldWarehouse(StagingError):
+    """The warehouse still holds a field the current layout removed (a residents file with ``birth_date``):
+    nothing is read from it until ``wangtai migrate`` has rewritten it. Its message tells the operator so."""
+
+
+_LAYOUT_CHECKED: dict[tuple[str, int, int], bool] = {}  # (path, mtime, size) → holds a removed field
+
+
+def check_layout(files: dict[str, list[Path]]) -> None:
+    """Refuse a warehouse in an old layout (wangtai.ingest.migrate): reading it would show figures built on
+    fields that must not exist (and miss the ones that replaced them). Each file's footer is read once."""
+    from wangtai.ingest.migrate import MIGRATE_HINT, removed_columns_in
+    from wangtai.ingest.validate import REMOVED_COLUMNS
+
+    for feed in REMOVED_COLUMNS:
+        for path in files.get(feed, ()):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            key = (str(path), stat.st_mtime_ns, stat.st_size)
+            if key not in _LAYOUT_CHECKED:
+                _LAYOUT_CHECKED[key] = bool(removed_columns_in(path))
+            if _LAYOUT_CHECKED[key]:
+                raise OldWarehouse(MIGRATE_HINT)
 
 
 def data_version(paths: DataPaths) -> str:
@@ -103,6 +129,7 @@ def _source_files(paths: DataPaths) -> dict[str, list[Path]]:
     for name in ("communities", "units", "boundaries", "campaign"):
         path = wh / "reference" / f"{name}.parquet"
         files[f"ref_{name}"] = [path] if path.is_file() else []
+    check_layout(files)
     return files
 
 

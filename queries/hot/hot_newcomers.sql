@@ -16,7 +16,7 @@ select
     end as origin,
     stg_residents.reason,
     stg_residents.gender,
-    stg_residents.birth_date,
+    stg_residents.birth_year,
     stg_residents.name_masked,
     stg_residents.id_masked,
     stg_residents.phone_masked,

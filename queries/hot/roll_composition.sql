@@ -1,6 +1,6 @@
 -- table: roll_composition
 -- returns: living newcomers per community they live in and category of 来源地, 原因 and 性别 (the dimensions that
---          do not move with the clock; the age bands come from roll_birth_dates); built with hot_newcomers
+--          do not move with the clock; the age bands come from roll_birth_years); built with hot_newcomers
 -- grain: one row per community, dimension and category
 -- key: community_code, dimension, category
 select community_code, 1 as dimension_order, '来源地' as dimension, origin as category, count(*) as newcomers

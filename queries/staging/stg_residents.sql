@@ -18,7 +18,7 @@ final as (
         cast(name_masked as varchar) as name_masked,
         cast(phone_masked as varchar) as phone_masked,
         cast(gender as varchar) as gender,
-        cast(birth_date as date) as birth_date,
+        cast(birth_year as integer) as birth_year,
         cast(home_region as varchar) as home_region,
         cast(population_type as varchar) as population_type,
         cast(community_code as varchar) as community_code,
@@ -29,8 +29,7 @@ final as (
         cast(cell_id as bigint) as cell_id,
         cast(reason as varchar) as reason,
         cast(arrival_date as date) as arrival_date,
-        cast(status as varchar) as status,
-        cast(updated_at as timestamp) as updated_at
+        cast(status as varchar) as status
     from source
     where batch_id in (select batch_id from current_batch)
 )

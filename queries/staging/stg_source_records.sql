@@ -16,7 +16,6 @@ final as (
         cast(record_id as varchar) as record_id,
         cast(source as varchar) as source,
         cast(person_key as varchar) as person_key,
-        cast(received_at as timestamp) as received_at,
         cast(detail as varchar) as detail
     from source
     where batch_id in (select batch_id from accepted_batches)

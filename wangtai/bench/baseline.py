@@ -294,8 +294,7 @@ def community_composition(f, community_code=None, area=None, now=None):
         "本市（青岛）",
         np.where(region.str.startswith("37"), "本省其他市", region.str[:2]),
     )
-    birth = pd.to_datetime(new["birth_date"])
-    age = (today.year - birth.dt.year) - ((today.month, today.day) < (6, 15))  # approximate, as tutorials do
+    age = today.year - new["birth_year"]  # whole years from the birth year (the warehouse keeps no date)
     bands = pd.cut(age, [-1, 17, 29, 44, 59, 200], labels=["17-", "18–29", "30–44", "45–59", "60+"])
     parts = []
     for dim, values in (

@@ -22,6 +22,7 @@ from wangtai.ingest import faults, inbox, limits, upkeep
 from wangtai.ingest.compact import compact
 from wangtai.ingest.faults import OurFault
 from wangtai.ingest.keys import SeenKeys, duplicate_mask
+from wangtai.ingest.reasons import without_values
 from wangtai.ingest.reference import ingest_reference
 from wangtai.ingest.run import IngestRun
 from wangtai.ingest.snapshots import hold_reasons
@@ -210,7 +211,7 @@ class _InboxFile:
         """Refused as unreadable, unless a writer is still writing it (None: left for the next run)."""
         if _still_changing(self.path, self.opened):
             return None
-        return self.refuse(rows_in, f"{_UNREADABLE}。详情：{error}")
+        return self.refuse(rows_in, f"{_UNREADABLE}。详情：{without_values(error)}")
 
     def duplicate(self, previous: dict) -> FileResult:
         """Recorded as a copy of an earlier accepted or held file (same bytes): every row a duplicate."""
@@ -341,7 +342,7 @@ def _split_rows(
     feed, run = file.feed, file.run
     seen, tally = SeenKeys(), _Tally()
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-        checked = check_rows(feed, cast_batch(batch, feed), run.reference, file.now)
+        checked = check_rows(feed, cast_batch(batch, feed, tally.rows), run.reference, file.now)
         dup = _duplicates(checked, batch.num_rows, seen, existing)
         keep = ~checked.bad & ~dup
         if keep.any():

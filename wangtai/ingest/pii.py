@@ -70,13 +70,19 @@ class ParsedIds:
     shape_ok: np.ndarray  # 18 characters, 17 digits then a digit or X
     date_ok: np.ndarray  # birth date exists and is not in the future
     check_ok: np.ndarray  # GB 11643 check character matches
-    birth_date: np.ndarray  # datetime64[D]; meaningless where not valid
+    birth_date: np.ndarray  # datetime64[D], for the checks only (never stored); meaningless where not valid
     male: np.ndarray  # 17th digit odd
     key_int: np.ndarray  # the first 17 digits as int64 (identifies a valid id exactly)
 
     @property
     def valid(self) -> np.ndarray:
         return self.shape_ok & self.date_ok & self.check_ok
+
+    @property
+    def birth_year(self) -> np.ndarray:
+        """The year of birth (int32): what the warehouse keeps. The month and day are exactly the digits the
+        display mask hides, so they are never stored (DATA_CONTRACT.md §5)."""
+        return self.birth_date.astype("datetime64[Y]").astype(np.int32) + 1970
 
 
 def parse_ids(ids: pa.Array, today: date) -> ParsedIds:

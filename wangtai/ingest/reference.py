@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from wangtai.contract import CAMPAIGN_KEYS, COMMUNITY_COLUMNS, UNIT_COLUMNS
 from wangtai.ingest.errors import IngestError
 from wangtai.ingest.pii import mask_names, mask_phones
+from wangtai.ingest.reasons import ROW_NUMBERS, column_label, first_failing_row, without_values
 from wangtai.ingest.store import write_table
 from wangtai.paths import DataPaths
 
@@ -104,7 +105,7 @@ def _read_table(path: Path, string_columns: tuple[str, ...]) -> pa.Table:
             return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
         return pq.read_table(path)
     except Exception as error:
-        raise IngestError(f"参考数据 {path.name} 无法读取：{error}") from error
+        raise IngestError(f"参考数据 {path.name} 无法读取：{without_values(error)}") from error
 
 
 def _require(table: pa.Table, columns: tuple[str, ...], file_name: str) -> None:
@@ -115,8 +116,31 @@ def _require(table: pa.Table, columns: tuple[str, ...], file_name: str) -> None:
         )
 
 
-def _text(table: pa.Table, name: str) -> pa.Array:
-    return pc.cast(table.column(name).combine_chunks(), pa.string())
+def _casts(array: pa.Array, target: pa.DataType) -> bool:
+    try:
+        pc.cast(array, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def _column(table: pa.Table, name: str, target: pa.DataType, file_name: str) -> pa.Array:
+    """A column in its type; if it cannot be, an error naming the column and the first row, not the value
+    (the units file holds the administrators' names and phones)."""
+    array = table.column(name).combine_chunks()
+    try:
+        return pc.cast(array, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+        row = first_failing_row(array, lambda part: _casts(part, target))
+        where = f"第 {row + 1} 行起" if row is not None else ""
+        raise IngestError(
+            f"参考数据 {file_name} 的列 {column_label(name)}应为 {target}，实际为 {array.type}，"
+            f"{where}无法转换（{ROW_NUMBERS}）。"
+        ) from error
+
+
+def _text(table: pa.Table, name: str, file_name: str) -> pa.Array:
+    return _column(table, name, pa.string(), file_name)
 
 
 def _unique_or_fail(values: pa.Array, column: str, file_name: str) -> None:
@@ -127,14 +151,20 @@ def _unique_or_fail(values: pa.Array, column: str, file_name: str) -> None:
 def _communities(path: Path) -> pa.Table:
     raw = _read_table(path, (*COMMUNITY_COLUMNS, "assumed"))
     _require(raw, COMMUNITY_COLUMNS, path.name)
-    codes = _text(raw, "community_code")
+    codes = _text(raw, "community_code", path.name)
     _unique_or_fail(codes, "community_code", path.name)
     if "assumed" in raw.column_names:
-        assumed = pc.fill_null(pc.cast(raw.column("assumed").combine_chunks(), pa.bool_()), False)
+        assumed = pc.fill_null(_column(raw, "assumed", pa.bool_(), path.name), False)
     else:
         assumed = pa.array([False] * raw.num_rows, pa.bool_())
     return pa.table(
-        [codes, _text(raw, "name"), _text(raw, "kind"), _text(raw, "area"), assumed],
+        [
+            codes,
+            _text(raw, "name", path.name),
+            _text(raw, "kind", path.name),
+            _text(raw, "area", path.name),
+            assumed,
+        ],
         schema=COMMUNITIES_SCHEMA,
     )
 
@@ -142,9 +172,9 @@ def _communities(path: Path) -> pa.Table:
 def _units(path: Path, community_codes: pa.Array) -> pa.Table:
     raw = _read_table(path, tuple(c for c in UNIT_COLUMNS if c not in ("lat", "lon")))
     _require(raw, UNIT_COLUMNS, path.name)
-    ids = _text(raw, "unit_id")
+    ids = _text(raw, "unit_id", path.name)
     _unique_or_fail(ids, "unit_id", path.name)
-    codes = _text(raw, "community_code")
+    codes = _text(raw, "community_code", path.name)
     unknown = pc.invert(pc.is_in(codes, value_set=community_codes))
     if pc.any(unknown).as_py():
         bad = sorted(set(codes.filter(unknown).to_pylist()), key=str)[:5]
@@ -152,13 +182,13 @@ def _units(path: Path, community_codes: pa.Array) -> pa.Table:
     return pa.table(
         [
             ids,
-            _text(raw, "name"),
-            _text(raw, "unit_type"),
+            _text(raw, "name", path.name),
+            _text(raw, "unit_type", path.name),
             codes,
-            mask_names(_text(raw, "admin_name")),
-            mask_phones(_text(raw, "admin_phone")),
-            pc.cast(raw.column("lat").combine_chunks(), pa.float64()),
-            pc.cast(raw.column("lon").combine_chunks(), pa.float64()),
+            mask_names(_text(raw, "admin_name", path.name)),
+            mask_phones(_text(raw, "admin_phone", path.name)),
+            _column(raw, "lat", pa.float64(), path.name),
+            _column(raw, "lon", pa.float64(), path.name),
         ],
         schema=UNITS_SCHEMA,
     )

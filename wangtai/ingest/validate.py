@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG, FUTURE_TOLERANCE_SECONDS, Column, Feed
 from wangtai.ingest.pii import mask_ids, mask_names, mask_phones, parse_ids, person_keys
+from wangtai.ingest.reasons import ROW_NUMBERS, column_label, first_failing_row
 from wangtai.ingest.reference import Reference
 
 ARROW_TYPES = {
@@ -37,7 +38,7 @@ WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
             ("name_masked", pa.string()),
             ("phone_masked", pa.string()),
             ("gender", pa.string()),
-            ("birth_date", pa.date32()),
+            ("birth_year", pa.int32()),
             ("home_region", pa.string()),
             ("population_type", pa.string()),
             ("community_code", pa.string()),
@@ -49,7 +50,6 @@ WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
             ("reason", pa.string()),
             ("arrival_date", pa.date32()),
             ("status", pa.string()),
-            ("updated_at", pa.timestamp("us")),
         ]
     ),
     "houses": pa.schema(
@@ -86,10 +86,18 @@ WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
             ("record_id", pa.string()),
             ("source", pa.string()),
             ("person_key", pa.string()),
-            ("received_at", pa.timestamp("us")),
             ("detail", pa.string()),
         ]
     ),
+}
+
+# Fields older warehouses held that the current layout must not (DATA_CONTRACT.md §5): a file still holding
+# one is refused by the readers and rewritten by `wangtai migrate` (wangtai.ingest.migrate). birth_date is the
+# 8 digits the id mask hides; updated_at and received_at, which no figure uses, can be a newborn's birth day
+# (a birth registration, a vaccination record) and bound every birth date. They are checked, not stored.
+REMOVED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "residents": ("birth_date", "updated_at"),
+    "source_records": ("received_at",),
 }
 
 # Columns holding a time that must not be in the future (the contract's "not in the future", plus the
@@ -99,39 +107,58 @@ NON_NEGATIVE_COLUMNS = ("occupants",)
 
 
 class CastFailure(Exception):
-    """A column cannot be cast to its contract type: the whole file is refused."""
+    """A column cannot be cast to its contract type: the whole file is refused. The message names the column
+    and the first row that fails, never a value (a value may be personal: DATA_CONTRACT.md §5)."""
 
 
-def _cast_column(array: pa.Array, column: Column) -> pa.Array:
+def _is_text(data_type: pa.DataType) -> bool:
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
+    return pa.types.is_string(data_type) or pa.types.is_large_string(data_type) or pa.types.is_null(data_type)
+
+
+def _convert(array: pa.Array, target: pa.DataType) -> pa.Array:
+    if pa.types.is_timestamp(array.type) and array.type.tz is not None:
+        array = pc.local_timestamp(pc.cast(array, pa.timestamp(array.type.unit, "Asia/Shanghai")))
+    temporal = pa.types.is_temporal(array.type) and pa.types.is_temporal(target)
+    return pc.cast(array, target, safe=not temporal)
+
+
+def _converts(array: pa.Array, target: pa.DataType) -> bool:
+    try:
+        _convert(array, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def _cast_column(array: pa.Array, column: Column, first_row: int) -> pa.Array:
     target = ARROW_TYPES[column.type]
     if array.type == target:
         return array
+    if column.name == "id_number" and not _is_text(array.type):
+        # a number column has lost the check character X and, as a float, the last digits (Excel)
+        raise CastFailure(
+            f"列 {column_label(column.name)}应为文本，实际为 {array.type}（数字）：身份证号存成数字会丢失"
+            "末位 X 和精度（常见于 Excel 导出），请按文本导出后重新提交"
+        )
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     try:
-        if pa.types.is_timestamp(array.type) and array.type.tz is not None:
-            array = pc.local_timestamp(pc.cast(array, pa.timestamp(array.type.unit, "Asia/Shanghai")))
-        temporal = pa.types.is_temporal(array.type) and pa.types.is_temporal(target)
-        return pc.cast(array, target, safe=not temporal)
+        return _convert(array, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
-        # show one value that does not cast, so the clerk can find it
-        sample = ""
-        try:
-            for value in array.drop_null().slice(0, 2000).to_pylist():
-                try:
-                    pc.cast(pa.array([value]), target)
-                except Exception:
-                    sample = f"，例如 “{value}”"
-                    break
-        except Exception:
-            pass
+        row = first_failing_row(array, lambda part: _converts(part, target))
+        where = f"第 {first_row + row + 1} 行起" if row is not None else ""
         raise CastFailure(
-            f"列 {column.name} 应为{TYPE_LABELS[column.type]}，实际为 {array.type}{sample}，无法转换"
+            f"列 {column_label(column.name)}应为{TYPE_LABELS[column.type]}，实际为 {array.type}，"
+            f"{where}无法转换（{ROW_NUMBERS}）"
         ) from error
 
 
-def cast_batch(batch: pa.RecordBatch, feed: Feed) -> dict[str, pa.Array]:
-    return {c.name: _cast_column(batch.column(c.name), c) for c in feed.columns}
+def cast_batch(batch: pa.RecordBatch, feed: Feed, first_row: int = 0) -> dict[str, pa.Array]:
+    """The batch's columns in their contract types; ``first_row`` is the batch's first row in its file (for
+    the row number a refusal names)."""
+    return {c.name: _cast_column(batch.column(c.name), c, first_row) for c in feed.columns}
 
 
 def as_text(batch: pa.RecordBatch) -> dict[str, pa.Array]:
@@ -181,12 +208,13 @@ def check_rows(feed: Feed, columns: dict[str, pa.Array], reference: Reference, n
             missing = _np(pc.is_null(array))
             if column.type == "string":
                 missing |= _np(pc.equal(pc.utf8_trim_whitespace(array), ""))
-            checks.append((missing, f"{column.name} 为空（必填）"))
+            checks.append((missing, f"{column_label(column.name)}为空（必填）"))
             missing_in[column.name] = missing
         if column.enum:
             outside = _np(pc.invert(pc.is_in(array, value_set=pa.array(column.enum))))
             outside &= _np(pc.is_valid(array))
-            checks.append((outside, f"{column.name} 的取值不在允许范围内（应为 {'、'.join(column.enum)}）"))
+            allowed = "、".join(column.enum)
+            checks.append((outside, f"{column_label(column.name)}的取值不在允许范围内（应为 {allowed}）"))
 
     parsed = None
     if "id_number" in columns:
@@ -194,32 +222,41 @@ def check_rows(feed: Feed, columns: dict[str, pa.Array], reference: Reference, n
         columns["id_number"] = ids
         parsed = parse_ids(ids, now.date())
         present = _np(pc.is_valid(ids)) & ~missing_in.get("id_number", np.zeros(n, dtype=bool))
+        label = column_label("id_number")
         checks.append(
-            (present & ~parsed.shape_ok, "id_number 格式错误（应为 17 位数字加 1 位数字或 X，共 18 位）")
+            (present & ~parsed.shape_ok, f"{label}格式错误（应为 17 位数字加 1 位数字或 X，共 18 位）")
         )
-        checks.append((present & parsed.shape_ok & ~parsed.check_ok, "id_number 校验位错误（GB 11643）"))
+        checks.append((present & parsed.shape_ok & ~parsed.check_ok, f"{label}校验位错误（GB 11643）"))
         checks.append(
             (
                 present & parsed.shape_ok & parsed.check_ok & ~parsed.date_ok,
-                "id_number 中的出生日期不存在或不合理",
+                f"{label}中的出生日期不存在或不合理",
             )
         )
 
     if "phone" in columns:
         phone = columns["phone"]
         wrong = _np(pc.invert(pc.match_substring_regex(phone, r"^\d{11}$"))) & _np(pc.is_valid(phone))
-        checks.append((wrong, "phone 应为 11 位数字"))
+        checks.append((wrong, f"{column_label('phone')}应为 11 位数字"))
 
     if "community_code" in columns:
         code = columns["community_code"]
         unknown = _np(pc.invert(pc.is_in(code, value_set=reference.community_codes))) & _np(pc.is_valid(code))
         checks.append(
-            (unknown & ~missing_in["community_code"], "community_code 不在社区参考数据中（未知社区）")
+            (
+                unknown & ~missing_in["community_code"],
+                f"{column_label('community_code')}不在社区参考数据中（未知社区）",
+            )
         )
     if "unit_id" in columns:
         unit = columns["unit_id"]
         unknown = _np(pc.invert(pc.is_in(unit, value_set=reference.unit_ids))) & _np(pc.is_valid(unit))
-        checks.append((unknown & ~missing_in["unit_id"], "unit_id 不在管理单元参考数据中（未知单元）"))
+        checks.append(
+            (
+                unknown & ~missing_in["unit_id"],
+                f"{column_label('unit_id')}不在管理单元参考数据中（未知单元）",
+            )
+        )
 
     if "lat" in columns and "lon" in columns:
         lat = columns["lat"].to_numpy(zero_copy_only=False).astype(np.float64)
@@ -243,15 +280,16 @@ def check_rows(feed: Feed, columns: dict[str, pa.Array], reference: Reference, n
         array = columns[name]
         if pa.types.is_timestamp(array.type):
             future = _np(pc.greater(array, pa.scalar(limit, pa.timestamp("us"))))
-            what = f"{name} 晚于入库时间（{now:%Y-%m-%d %H:%M:%S}）超过 {FUTURE_TOLERANCE_SECONDS // 60} 分钟"
+            minutes = FUTURE_TOLERANCE_SECONDS // 60
+            what = f"{column_label(name)}晚于入库时间（{now:%Y-%m-%d %H:%M:%S}）超过 {minutes} 分钟"
         else:
             future = _np(pc.greater(array, pa.scalar(limit.date(), pa.date32())))
-            what = f"{name} 是将来的日期（晚于 {limit:%Y-%m-%d}）"
+            what = f"{column_label(name)}是将来的日期（晚于 {limit:%Y-%m-%d}）"
         checks.append((future, what))
 
     for name in NON_NEGATIVE_COLUMNS:
         if name in columns:
-            checks.append((_np(pc.less(columns[name], 0)), f"{name} 不能为负数"))
+            checks.append((_np(pc.less(columns[name], 0)), f"{column_label(name)}不能为负数"))
 
     bad = np.zeros(n, dtype=bool)
     for mask, _ in checks:
@@ -278,6 +316,16 @@ def cell_ids(lat: pa.Array, lon: pa.Array) -> pa.Array:
     return pa.array(cells, pa.int64())
 
 
+def arrival_after_birth_year(arrival: pa.Array, birth_year: np.ndarray) -> pa.Array:
+    """The arrival date, left empty when it falls in the person's birth year or before: a child born here
+    arrives on its birth date, and any arrival in the birth year bounds the birth date, which with the birth
+    year and the mask would give the id number away (DATA_CONTRACT.md §5). A later arrival tells nothing."""
+    year = pc.year(arrival).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        early = np.nan_to_num(year.astype(np.float64), nan=np.inf) <= birth_year
+    return pc.if_else(pa.array(early), pa.scalar(None, arrival.type), arrival)
+
+
 def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str, secret: bytes) -> pa.Table:
     """The accepted rows (mask ``keep``), pseudonymized, in the warehouse layout."""
     mask = pa.array(keep)
@@ -288,17 +336,19 @@ def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str
         ids = col["id_number"]
         out["person_key"] = person_keys(ids, secret)
         out["id_masked"] = mask_ids(ids)
-    if feed.name == "residents":
-        parsed = checked.ids
-        out["name_masked"] = mask_names(col["name"])
-        out["phone_masked"] = mask_phones(col["phone"])
-        out["gender"] = pa.array(np.where(parsed.male[keep], "男", "女").astype(object), pa.string())
-        out["birth_date"] = pa.array(parsed.birth_date[keep], pa.date32())
-        out["home_region"] = pc.utf8_slice_codeunits(col["id_number"], 0, 6)
     if "lat" in col:
         out["cell_id"] = cell_ids(col["lat"], col["lon"])
     for column in feed.columns:
         if not column.pii:
             out[column.name] = col[column.name]
+    if feed.name == "residents":
+        parsed = checked.ids
+        birth_year = parsed.birth_year[keep]
+        out["name_masked"] = mask_names(col["name"])
+        out["phone_masked"] = mask_phones(col["phone"])
+        out["gender"] = pa.array(np.where(parsed.male[keep], "男", "女").astype(object), pa.string())
+        out["birth_year"] = pa.array(birth_year, pa.int32())
+        out["home_region"] = pc.utf8_slice_codeunits(col["id_number"], 0, 6)
+        out["arrival_date"] = arrival_after_birth_year(col["arrival_date"], birth_year)
     schema = WAREHOUSE_SCHEMAS[feed.name]
     return pa.table([out[name] for name in schema.names], schema=schema)
