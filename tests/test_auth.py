@@ -5,6 +5,10 @@ import ast
 import io
 import json
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -76,6 +80,8 @@ def test_sessions_expire_when_idle_but_not_for_the_wall_screen(paths):
     store.add("wall", "password-2", "大屏")
     staff = store.login("staff1", "password-1").session_token
     wall = store.login("wall", "password-2").session_token
+    for token in (staff, wall):  # the browsers send the cookies back: the sessions get their full life
+        assert store.session(token, from_cookie=True)[0] is not None
     clock.t += 20 * 60
     assert store.session(staff)[0] is not None  # activity: still 20 min to go
     clock.t += 29 * 60
@@ -125,6 +131,119 @@ def test_repeated_wrong_passwords_slow_down_then_lock(paths):
     assert store.login("qian", "the-password").ok
     # an unknown name gets the same answer as a wrong password
     assert store.login("nobody", "x").message == "用户名或密码不正确。"
+
+
+def _burst(store: UserStore, name: str, passwords: list[str]) -> list:
+    """Every password submitted at once, one thread each (as many browser sessions would)."""
+    barrier = threading.Barrier(len(passwords))
+    results: list = [None] * len(passwords)
+
+    def attempt(index: int, password: str) -> None:
+        barrier.wait()
+        results[index] = store.login(name, password)
+
+    threads = [threading.Thread(target=attempt, args=item) for item in enumerate(passwords)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(r is not None for r in results), "an attempt did not finish"
+    return results
+
+
+def _checked(reasons: list[str]) -> int:
+    """Attempts whose password was verified (not turned away by the lock or the wait)."""
+    return sum(1 for reason in reasons if reason not in ("locked", "throttled"))
+
+
+def _reason(result) -> str:
+    return "ok" if result.ok else result.details["reason"]
+
+
+def _fail_until_one_before_the_lock(store: UserStore, clock: Clock, name: str) -> None:
+    for n in range(store_module.LOCK_AFTER - 1):
+        clock.t += 3600  # past each growing wait: every one of these is checked
+        assert _reason(store.login(name, f"bad-{n}")) == "bad_password"
+    clock.t += 3600
+
+
+def test_thirty_parallel_wrong_passwords_verify_no_more_than_the_lockout_allows(paths):
+    clock = Clock()  # frozen: no wait expires during the burst
+    store = UserStore(paths, now=clock)
+    store.add("sun", "the-password", "领导")
+    results = _burst(store, "sun", [f"wrong-{n}" for n in range(30)])
+    assert _checked([_reason(r) for r in results]) <= store_module.LOCK_AFTER
+    assert not any(r.ok for r in results)
+    assert not store.login("sun", "the-password").ok  # the right password, after the burst, still waits
+
+
+def test_the_right_password_in_a_parallel_burst_cannot_pass_the_lock(paths):
+    """One failure short of the lock, 29 wrong passwords and the right one arrive at once: exactly one
+    of them may be checked; the right one logs in only if it was that one, never on a locked account."""
+    clock = Clock()
+    store = UserStore(paths, now=clock)
+    store.add("zhou", "the-password", "领导")
+    _fail_until_one_before_the_lock(store, clock, "zhou")
+    passwords = [f"wrong-{n}" for n in range(29)]
+    passwords.insert(17, "the-password")
+    reasons = [_reason(r) for r in _burst(store, "zhou", passwords)]
+    assert _checked(reasons) <= 1, reasons
+    if reasons[17] != "ok":
+        refused = store.login("zhou", "the-password")
+        assert not refused.ok and refused.locked, "the account is locked after the burst"
+
+
+BURST_PROCESS = """
+import json, sys, threading, time
+from pathlib import Path
+from wangtai.auth.store import UserStore
+from wangtai.paths import DataPaths
+
+root, name, passwords = sys.argv[1], sys.argv[2], sys.argv[5:]
+frozen, go = float(sys.argv[3]), float(sys.argv[4])
+store = UserStore(DataPaths(Path(root)), now=lambda: frozen)
+store.count()  # open the database before the start
+results = [None] * len(passwords)
+
+def attempt(index, password):
+    time.sleep(max(0.0, go - time.time()))
+    result = store.login(name, password)
+    results[index] = "ok" if result.ok else result.details["reason"]
+
+threads = [threading.Thread(target=attempt, args=item) for item in enumerate(passwords)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(results))
+"""
+
+
+def test_parallel_attempts_from_two_processes_share_one_lockout(paths):
+    clock = Clock()
+    store = UserStore(paths, now=clock)
+    store.add("wu", "the-password", "领导")
+    _fail_until_one_before_the_lock(store, clock, "wu")
+    go = time.time() + 3  # both processes start their 15 attempts at the same moment
+    halves = [[f"wrong-{n}" for n in range(15)], [f"wrong-{n}" for n in range(15, 29)] + ["the-password"]]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", BURST_PROCESS, str(paths.root), "wu", str(clock.t), str(go), *half],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for half in halves
+    ]
+    reasons = []
+    for process in processes:
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0
+        reasons += json.loads(out)
+    assert len(reasons) == 30 and _checked(reasons) <= 1, reasons
+    if reasons[-1] != "ok":
+        refused = store.login("wu", "the-password")
+        assert not refused.ok and refused.locked
 
 
 # ---- the audit log ---------------------------------------------------------------------------------
