@@ -121,9 +121,9 @@ def change_user_form(usernames: list[str]) -> None:
 
 
 def audit_section() -> None:
-    intact, broken = audit.verify(paths)
-    if not intact:
-        st.error(f"审计日志第 {broken} 行与前一行的校验值不符：日志可能被改动过，请立即核查。", icon="🚨")
+    verdict = audit.check(paths)
+    if not verdict.ok:
+        st.error(f"{verdict.reason}请立即核查（`wangtai audit --verify`）。", icon="🚨")
     today = date.today()
     left, middle, right = st.columns([2, 3, 2])
     span = left.date_input("日期", (today - timedelta(days=1), today), max_value=today)
@@ -142,7 +142,7 @@ def audit_section() -> None:
     exports_only = log[log["event"] == "export"]
     st.caption(
         f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}：{len(log)} 条记录，其中导出 {len(exports_only)} 次。"
-        "日志只追加、不可修改，每行带前一行的校验值。"
+        "日志只追加、不可修改，每行带前一行的校验值和服务器密钥的签名，末尾另有锚点。"
     )
     tables.show(log, AUDIT_COLUMNS, height=420)
     exports.download_buttons(

@@ -2,6 +2,7 @@
 community scope — through the store itself, the CLI and AppTest on the demo warehouse."""
 
 import ast
+import hashlib
 import io
 import json
 import shutil
@@ -285,7 +286,13 @@ def test_the_audit_log_is_read_once_and_then_only_its_new_lines(paths, monkeypat
     assert audit.verify(paths) == (True, 0) and len(audit.frame(paths)) == 3
     parsed: list[bytes] = []
     loads = audit.json.loads
-    monkeypatch.setattr(audit.json, "loads", lambda raw, **kw: parsed.append(raw) or loads(raw, **kw))
+
+    def counting(raw, **kw):
+        if isinstance(raw, bytes):  # a log line (the anchor is read as text)
+            parsed.append(raw)
+        return loads(raw, **kw)
+
+    monkeypatch.setattr(audit.json, "loads", counting)
     audit.record(paths, "logout", "u", "工作人员")
     assert audit.verify(paths) == (True, 0)
     assert audit.frame(paths)["event"].tolist() == ["logout", "export", "export", "export"]
@@ -304,8 +311,126 @@ def test_an_old_audit_line_changed_in_place_is_still_caught(paths):
     text = file.read_text(encoding="utf-8")
     file.write_text(text.replace('"rows": 1', '"rows": 9', 1), encoding="utf-8")  # same length
     audit.record(paths, "logout", "u", "工作人员")
-    assert audit.verify(paths) == (False, 3)
+    assert audit.verify(paths) == (False, 2)  # the changed line's own signature no longer verifies
     assert 9 in audit.frame(paths)["rows"].tolist()
+
+
+def _log_of(paths, events: int = 6) -> list[bytes]:
+    for n in range(events):
+        audit.record(paths, "export", "u", "工作人员", what="入户名单", rows=n, filter="社区 台东路社区")
+    assert audit.verify(paths) == (True, 0)
+    return audit.audit_file(paths).read_bytes().splitlines(keepends=True)
+
+
+def test_the_last_line_edited_is_caught(paths):
+    lines = _log_of(paths)
+    lines[-1] = lines[-1].replace(b'"rows": 5', b'"rows": 0')
+    audit.audit_file(paths).write_bytes(b"".join(lines))
+    assert audit.verify(paths) == (False, 6)
+    assert "签名不符" in audit.check(paths).reason
+
+
+@pytest.mark.parametrize("dropped", [1, 4, 6])
+def test_lines_dropped_at_the_end_are_caught(paths, dropped):
+    lines = _log_of(paths)
+    audit.audit_file(paths).write_bytes(b"".join(lines[: len(lines) - dropped]))
+    assert audit.verify(paths) == (False, 7 - dropped)
+    assert f"少 {dropped} 行" in audit.check(paths).reason
+
+
+def _rewritten(paths, key: bytes | None) -> None:
+    """The whole log rewritten with a valid hash chain: unsigned, or signed with a key not the server's."""
+    entries = audit.read(paths)
+    previous, out = "", []
+    for entry in entries:
+        entry = {**entry, "rows": 0, "prev": previous}
+        line = (
+            audit._signed_line(entry, key)
+            if key
+            else json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n"
+        )
+        out.append(line)
+        previous = hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+    audit.audit_file(paths).write_bytes(b"".join(out))
+
+
+@pytest.mark.parametrize("key", [None, b"not the server key, but 32 bytes"])
+def test_the_whole_chain_rewritten_without_the_key_is_caught(paths, key):
+    _log_of(paths)
+    _rewritten(paths, key)
+    assert not audit.verify(paths)[0]
+    verdict = audit.check(paths)
+    if key:
+        assert verdict.line == 1 and "签名不符" in verdict.reason
+    else:
+        assert "日志被改写过" in verdict.reason
+
+
+def test_the_anchor_lives_with_the_key_apart_from_the_log(paths):
+    _log_of(paths, 2)
+    key, anchor = audit.audit_key_file(), audit.anchor_file(paths)
+    assert key.exists() and anchor.exists()
+    assert paths.root not in anchor.parents and paths.root not in key.parents
+    assert REPO not in anchor.parents and REPO not in key.parents
+    assert oct(key.stat().st_mode)[-3:] == "600" and oct(anchor.parent.stat().st_mode)[-3:] == "700"
+    anchor.unlink()  # without its anchor a signed log cannot show that its end is whole
+    assert not audit.check(paths).ok
+
+
+def test_a_log_from_before_the_key_is_accepted_then_anchored(paths):
+    file = audit.audit_file(paths)
+    file.parent.mkdir(parents=True)
+    previous, lines = "", []
+    for _ in range(3):  # the lines an earlier version wrote: chained, unsigned, no anchor
+        line = json.dumps(
+            {"ts": "2026-11-27T10:00:00+08:00", "event": "login", "user": "u", "prev": previous}
+        )
+        lines.append(line)
+        previous = hashlib.sha256(line.encode()).hexdigest()
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert audit.check(paths).ok
+    audit.record(paths, "logout", "u", "领导")
+    assert audit.check(paths).ok and audit.anchor_file(paths).exists()
+    file.write_bytes(file.read_bytes().replace(b'"user": "u"', b'"user": "x"', 1))
+    assert not audit.check(paths).ok  # the old lines are held by the chain of the first signed line
+
+
+APPEND_PROCESS = """
+import sys
+from pathlib import Path
+from wangtai.auth import audit
+from wangtai.paths import DataPaths
+
+paths = DataPaths(Path(sys.argv[1]))
+for n in range(40):
+    audit.record(paths, "page_view", sys.argv[2], "领导", page="dashboard.py", filter=f"第 {n} 次")
+"""
+
+
+def test_appends_from_two_processes_still_verify(paths):
+    audit.record(paths, "login", "first", "领导")  # the key exists before the two start
+    processes = [
+        subprocess.Popen([sys.executable, "-c", APPEND_PROCESS, str(paths.root), who], cwd=REPO)
+        for who in ("a", "b")
+    ]
+    for process in processes:
+        assert process.wait(timeout=120) == 0
+    verdict = audit.check(paths)
+    assert verdict.ok and "共 81 行" in verdict.reason, verdict
+    assert len(audit.read(paths)) == 81
+
+
+def test_cli_audit_verify_says_in_chinese_and_exits_non_zero(paths, capsys):
+    from wangtai.cli import main
+
+    lines = _log_of(paths)
+    root = ["--data-dir", str(paths.root)]
+    assert main([*root, "audit", "--verify"]) == 0
+    assert "审计日志完整" in capsys.readouterr().out
+    audit.audit_file(paths).write_bytes(b"".join(lines[:-2]))
+    assert main([*root, "audit", "--verify"]) != 0
+    assert "少 2 行" in capsys.readouterr().err
+    assert len(audit.audit_file(paths).read_bytes().splitlines()) == 4, "--verify writes nothing"
 
 
 # ---- the CLI ---------------------------------------------------------------------------------------
