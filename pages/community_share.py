@@ -57,7 +57,7 @@ def composition_panel(share) -> None:
         "社区",
         options,
         index=options.index(filters.community_code) if filters.community_code in options else 0,
-        format_func=lambda c: names[c] if c else f"{filters.label}（全部）",
+        format_func=lambda c: names[c] if c else f"{filters.everywhere}（全部）",
         key="compose_pick",
     )
     frame = data.run(

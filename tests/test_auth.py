@@ -29,7 +29,7 @@ from wangtai.ui.setup import FILTER_KEY, PAGES
 
 REPO = Path(__file__).resolve().parent.parent
 ENTRY = str(REPO / "dashboard.py")
-A = "370211100001"  # 台东路社区 (alone in 驻地片区)
+A = "370211100001"  # 台东路社区 (one of several communities of 驻地片区)
 B = "370211100200"  # 王台东村
 
 

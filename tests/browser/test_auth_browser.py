@@ -18,7 +18,7 @@ from wangtai.auth.testing import browser_cookie, make_user
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
 
-TAIDONG = "370211100001"  # 台东路社区 (community A; alone in 驻地片区)
+TAIDONG = "370211100001"  # 台东路社区 (community A; one of several of 驻地片区)
 WANGTAI_EAST = "370211100200"  # 王台东村 (community B)
 LOGIN_FORM = 'h1:has-text("智慧王台 · 登录")'
 PAGE_PATHS = {  # page file → (URL path, title)

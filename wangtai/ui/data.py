@@ -92,6 +92,15 @@ def _declared(name: str) -> set[str]:
         return set()
 
 
+def user_scope():
+    """The logged-in user's community scope, against every community (the one ``run`` enforces); None
+    when nobody is logged in."""
+    from wangtai.ui import login
+
+    principal = login.require()
+    return None if principal is None else _scope(principal)
+
+
 def _scope(principal):
     from wangtai.auth.scope import scope_for
 

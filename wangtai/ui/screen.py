@@ -368,7 +368,7 @@ def overview_slide(filters, share: pd.DataFrame) -> dict:
     left, middle, right = st.columns([4, 4, 3], gap="medium")
     with left:
         _panel(
-            f"社区新市民占比前 12（{filters.area or '全街道'}）",
+            f"社区新市民占比前 12（{filters.everywhere}）",
             share_fig,
             "wt_s_share",
             "社区数据",
