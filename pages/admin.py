@@ -12,6 +12,7 @@ from wangtai.auth import audit
 from wangtai.auth.roles import ROLES
 from wangtai.auth.store import AuthError
 from wangtai.ui import data, exports, login, tables
+from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
 filters = setup("用户与审计", "🔐")
@@ -88,7 +89,7 @@ def add_user_form() -> None:
             login.record(
                 "user_added", target=user.username, detail=f"角色 {user.role.label}；{user.scope_text}"
             )
-            st.success(f"已新增用户 {user.username}（{user.role.label}）。", icon="✅")
+            st.success(f"已新增用户 {fmt.md(user.username)}（{user.role.label}）。", icon="✅")
 
 
 def change_user_form(usernames: list[str]) -> None:
@@ -114,7 +115,7 @@ def change_user_form(usernames: list[str]) -> None:
             except (AuthError, ValueError) as error:
                 st.error(str(error), icon="⚠️")
                 return
-            st.success(f"{username}：已{action}。", icon="✅")
+            st.success(f"{fmt.md(username)}：已{action}。", icon="✅")
 
 
 # ---- the audit log ----------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def change_user_form(usernames: list[str]) -> None:
 def audit_section() -> None:
     verdict = audit.check(paths)
     if not verdict.ok:
-        st.error(f"{verdict.reason}请立即核查（`wangtai audit --verify`）。", icon="🚨")
+        st.error(f"{fmt.md(verdict.reason)}请立即核查（`wangtai audit --verify`）。", icon="🚨")
     today = date.today()
     left, middle, right = st.columns([2, 3, 2])
     span = left.date_input("日期", (today - timedelta(days=1), today), max_value=today)
@@ -175,7 +176,7 @@ def held_section() -> None:
             st.error(str(error), icon="⚠️")
             return
         login.record("held_accepted", batch_id=batch)
-        st.success(f"已接受快照 {batch}，现为当前快照。", icon="✅")
+        st.success(f"已接受快照 {fmt.md(batch)}，现为当前快照。", icon="✅")
 
 
 users_tab, audit_tab, held_tab = st.tabs(["用户", "审计日志", "待确认快照"])

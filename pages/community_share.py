@@ -95,7 +95,7 @@ def drill_down(share) -> None:
     )
     units = data.run("unit_progress", community_code=code)
     if not charts.empty_note(units, "单位数据"):
-        st.caption(f"{names[code]} 的 {len(units)} 个管理单位，落后计划的在前")
+        st.caption(f"{fmt.md(names[code])} 的 {len(units)} 个管理单位，落后计划的在前")
         tables.show(units, tables.UNIT_COLUMNS, tables.UNIT_ORDER)
 
 

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import hostile_data
 import openpyxl
 import pandas as pd
 import pytest
@@ -272,6 +273,92 @@ def test_staff_of_some_communities_of_an_area_see_them_counted_not_the_area(app_
     assert area not in at.title[0].value
     assert any("我负责的社区（2 个）" in h.value for h in at.subheader), [h.value for h in at.subheader]
     assert not any(area in h.value for h in at.subheader)
+
+
+# ---- names from the data are text, never markup ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_paths(demo_raw: DataPaths, tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    return hostile_data.make(demo_raw, tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture
+def hostile_env(hostile_paths: DataPaths, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    for name, value in (
+        ("WANGTAI_DATA_DIR", str(hostile_paths.root)),
+        ("WANGTAI_AUTO_DEMO", "0"),
+        ("WANGTAI_REFRESH_SECONDS", "0"),
+        ("WANGTAI_LIVE_INGEST", "0"),
+    ):
+        monkeypatch.setenv(name, value)
+    return hostile_paths
+
+
+def _rendered(at: AppTest) -> dict[str, list[str]]:
+    """What the page sends, by how the browser reads it: Markdown (HTML allowed or not), plotly, deck.gl."""
+    markdown = [e.value for e in [*at.title, *at.subheader, *at.caption, *at.markdown]]
+    markdown += [e.value for e in [*at.error, *at.warning, *at.info, *at.success]]
+    markdown += [m.label for m in at.metric]
+    return {
+        "markdown": markdown,
+        "plotly": [c.proto.spec for c in at.get("plotly_chart")],
+        "deck": [d.proto for d in at.get("deck_gl_json_chart")],
+    }
+
+
+def _assert_no_markup_from_data(at: AppTest, where: str) -> dict[str, list[str]]:
+    assert_clean(at)
+    rendered = _rendered(at)
+    for kind in ("markdown", "plotly"):
+        for body in rendered[kind]:
+            for raw in hostile_data.RAW_MARKUP:
+                assert raw not in body, f"{where}: {kind} carries {raw!r}: {body[:300]}"
+    for deck in rendered["deck"]:
+        # the markup is the template's; the names are values, which Streamlit escapes into it
+        assert json.loads(deck.tooltip)["html"] == "<b>{tip}</b><br/>{detail}<br/>{note}", where
+        spec = json.loads(deck.json)
+        for layer in spec["layers"]:
+            data = layer.get("data")
+            rows = (
+                data.get("features", []) if isinstance(data, dict) else data if isinstance(data, list) else []
+            )
+            for row in rows:
+                tip = row.get("properties", row).get("tip", "")
+                assert "<b>" not in tip and "<br" not in tip, f"{where}: markup in a tooltip value: {tip}"
+    return rendered
+
+
+def test_hostile_names_are_escaped_on_every_page(hostile_env) -> None:
+    share = Runner(hostile_env).run("community_share", {})
+    row = share.sort_values("newcomers", ascending=False).iloc[0]
+    assert any(h in row["community_name"] for h in hostile_data.HOSTILE), "the data set is not hostile"
+    store = UserStore(hostile_env)
+    display = hostile_data.HOSTILE[0] + "王科长"
+    store.add("hostile-leader", "password-1", "领导", display_name=display)
+    leader = store.login("hostile-leader", "password-1").session_token
+    for page in [p for p in PAGE_FILES if p not in ("pages/admin.py", "pages/screen.py")]:
+        for query in (None, {"area": row["area"]}, {"community": row["community_code"]}):
+            at = testing.open_page(leader, page, query)
+            rendered = _assert_no_markup_from_data(at, f"{page} {query}")
+            box = [m for m in rendered["markdown"] if 'class="wt-sub">👤' in m]
+            assert box and fmt.html(display) in box[0], "the user's name is escaped HTML"
+            if query and "community" in query:
+                assert fmt.md(row["community_name"]) in at.title[0].value
+    admin = testing.open_page(session_token(hostile_env, "管理员"), "pages/admin.py")
+    _assert_no_markup_from_data(admin, "pages/admin.py")
+
+
+@pytest.mark.parametrize("views", ["overview", "map", "campaign", "communities"])
+def test_hostile_names_are_escaped_on_the_big_screen(hostile_env, views: str) -> None:
+    at = testing.open_page(
+        session_token(hostile_env, "大屏"), "pages/screen.py", {"views": views, "top": "3"}
+    )
+    rendered = _assert_no_markup_from_data(at, f"大屏 {views}")
+    if views == "communities":  # the slide is titled by a hostile community name, as escaped HTML
+        names = Runner(hostile_env).run("community_share", {})["community_name"]
+        assert any(fmt.html(n) in m for n in names for m in rendered["markdown"] if "wt-view" in m)
+    assert at.metric or rendered["plotly"], "the slide shows its figures"
 
 
 # ---- no data, broken data ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from wangtai.auth import audit
 from wangtai.auth.roles import LEADER, OVERVIEW_PAGE, Role
 from wangtai.auth.store import User, UserStore
 from wangtai.paths import DataPaths
+from wangtai.ui import format as fmt
 
 COOKIE = "wangtai_session"
 TOKEN_KEY = "wangtai_auth_token"
@@ -310,10 +311,11 @@ def user_box(principal: Principal) -> None:
     """In the sidebar: the user, the role and its scope, the logout button."""
     user = principal.user
     st.markdown(
-        f'<div class="wt-sub">👤 {user.display_name} · {user.role.label}</div>', unsafe_allow_html=True
+        f'<div class="wt-sub">👤 {fmt.html(user.display_name)} · {fmt.html(user.role.label)}</div>',
+        unsafe_allow_html=True,
     )
     if not user.role.all_communities:
-        st.caption(f"负责范围：{user.scope_text}")
+        st.caption(f"负责范围：{fmt.md(user.scope_text)}")
     if principal.via == "password":
         st.button("退出登录", key="wangtai_logout", on_click=logout, icon="🚪")
     elif principal.via == "oidc":

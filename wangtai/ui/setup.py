@@ -15,6 +15,7 @@ import streamlit as st
 
 from wangtai.auth.scope import Scope
 from wangtai.ui import bootstrap, data, live, login
+from wangtai.ui import format as fmt
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.screen import CSS as SCREEN_CSS
 from wangtai.ui.style import CSS
@@ -232,7 +233,7 @@ def _into_scope(state: dict, scope: Scope, names: dict, area_of: dict) -> None:
 
 def _header(title: str, icon: str, filters: Filters) -> None:
     left, right = st.columns([5, 4], vertical_alignment="center")
-    left.title(f"{icon} {title} · {filters.label}")
+    left.title(f"{icon} {title} · {fmt.md(filters.label)}")
     with right:
         live.status(demo=is_demo())  # 实时/已暂停, data time, held snapshots, stale feeds: a live fragment
 
