@@ -79,8 +79,13 @@ class Session:
     user: User
     token_hash: str
     created_at: float
-    expires_at: float
+    expires_at: float  # a pending session's is short (``PENDING_SECONDS``)
     via: str = "password"
+
+    @property
+    def full_expires_at(self) -> float:
+        """When the session ends once its browser has it (how long the cookie should last)."""
+        return self.created_at + _life(self.user.role)
 
 
 @dataclass

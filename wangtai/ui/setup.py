@@ -71,6 +71,8 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     its own header. ``?screen=1`` on any page switches to it."""
     if not screen and st.query_params.get("screen") == "1":
         st.switch_page(SCREEN_PAGE, query_params=st.query_params.to_dict())
+    if not st.get_option("client.disableDataExport"):  # the tables' own CSV download bypasses the audit
+        st.set_option("client.disableDataExport", True)
     st.set_page_config(
         page_title=f"{title} · {APP_NAME}",
         page_icon=icon,
