@@ -377,7 +377,8 @@ def test_the_anchor_lives_with_the_key_apart_from_the_log(paths):
     assert not audit.check(paths).ok
 
 
-def test_a_log_from_before_the_key_is_accepted_then_anchored(paths):
+def test_a_log_from_before_the_key_is_accepted_then_anchored(paths, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANGTAI_AUDIT_KEY_FILE", str(tmp_path / "keys" / "audit.key"))  # no key yet
     file = audit.audit_file(paths)
     file.parent.mkdir(parents=True)
     previous, lines = "", []
@@ -390,9 +391,20 @@ def test_a_log_from_before_the_key_is_accepted_then_anchored(paths):
     file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert audit.check(paths).ok
     audit.record(paths, "logout", "u", "领导")
-    assert audit.check(paths).ok and audit.anchor_file(paths).exists()
+    assert audit.audit_key_file().exists() and audit.anchor_file(paths).exists()
+    assert audit.check(paths).ok
     file.write_bytes(file.read_bytes().replace(b'"user": "u"', b'"user": "x"', 1))
     assert not audit.check(paths).ok  # the old lines are held by the chain of the first signed line
+
+
+def test_a_signed_log_without_its_key_does_not_verify(paths, tmp_path, monkeypatch):
+    key = tmp_path / "keys" / "audit.key"
+    monkeypatch.setenv("WANGTAI_AUDIT_KEY_FILE", str(key))
+    _log_of(paths, 2)
+    key.unlink()
+    audit._KEYS.clear()  # this process's copy of the key
+    verdict = audit.check(paths)
+    assert not verdict.ok and "找不到审计密钥" in verdict.reason
 
 
 APPEND_PROCESS = """

@@ -240,7 +240,7 @@ class _Parsed:
     hashes: list[bytes] = field(default_factory=list)  # SHA-256 of each line (the anchor names one)
     broken: int = 0  # the first line that does not verify, or 0
     reason: str = ""  # why (Chinese)
-    signed: int = 0  # lines carrying a valid ``mac``
+    signed: int = 0  # lines carrying a ``mac`` (checked against the key when there is one)
     last_unsigned: int = 0  # the last line without one (only the log's beginning may lack it)
     key: bytes | None = None  # the key the signatures were checked with (None: no key here)
     table: pd.DataFrame | None = None  # the people's table (frame) of the first ``tabled`` entries
@@ -324,11 +324,10 @@ def _check_mac(log: _Parsed, raw: bytes) -> None:
             _broken(log, "没有签名（在已签名的行之后）：日志被改写过")
         log.last_unsigned = log.lines
         return
+    log.signed += 1
     if log.key is None:
         return  # no key in this process: the signature cannot be checked (``check`` says so)
-    if hmac.compare_digest(_mac(log.key, match.group(1) + b"}"), match.group(2).decode()):
-        log.signed += 1
-    else:
+    if not hmac.compare_digest(_mac(log.key, match.group(1) + b"}"), match.group(2).decode()):
         _broken(log, "签名不符：该行不是本服务器写入的，或写入后被改动过")
 
 
@@ -354,16 +353,16 @@ def check(paths: DataPaths) -> Verdict:
     if log.broken:
         return Verdict(False, log.broken, f"审计日志第 {log.broken} 行{log.reason}。")
     anchor = _read_anchor(paths)
-    if log.key is None:
-        if log.lines == 0 and anchor is None:
-            return Verdict(True, 0, "审计日志为空。")
-        return Verdict(False, 0, f"找不到审计密钥 {audit_key_file()}，无法核验审计日志的签名。")
-    if anchor is None:
-        if log.signed:
-            return Verdict(False, 0, f"审计日志的锚点 {anchor_file(paths)} 不见了：无法确认日志末尾完整。")
-        if log.lines:  # a log from before the key: anchored by the next event
+    if (
+        anchor is None and not log.signed
+    ):  # no log yet, or one from before the key (anchored by the next event)
+        if log.lines:
             return Verdict(True, 0, f"审计日志 {log.lines} 行均为启用签名前写入，尚未锚定。")
         return Verdict(True, 0, "审计日志为空。")
+    if log.key is None:
+        return Verdict(False, 0, f"找不到审计密钥 {audit_key_file()}，无法核验审计日志的签名。")
+    if anchor is None:
+        return Verdict(False, 0, f"审计日志的锚点 {anchor_file(paths)} 不见了：无法确认日志末尾完整。")
     if not _anchor_ok(anchor, log.key, str(audit_file(paths).resolve())):
         return Verdict(False, 0, f"审计日志的锚点 {anchor_file(paths)} 签名不符：锚点被改动过。")
     anchored = int(anchor["lines"])
