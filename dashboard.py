@@ -3,6 +3,7 @@
 import streamlit as st
 
 from wangtai.ui import charts, data, kpis, live, maps
+from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
 filters = setup("总览", "🏠")
@@ -31,7 +32,7 @@ def kpi_rows(row: dict) -> None:
 
 
 def share_panel() -> None:
-    st.subheader(f"社区新市民占比前 15（{filters.area or '全街道'}）")
+    st.subheader(f"社区新市民占比前 15（{fmt.md(filters.everywhere)}）")
     share = data.run("community_share", area=filters.area)  # every community in scope, the chosen one marked
     if charts.empty_note(share, "社区数据"):
         return

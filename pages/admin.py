@@ -12,6 +12,7 @@ from wangtai.auth import audit
 from wangtai.auth.roles import ROLES
 from wangtai.auth.store import AuthError
 from wangtai.ui import data, exports, login, tables
+from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
 filters = setup("用户与审计", "🔐")
@@ -88,7 +89,7 @@ def add_user_form() -> None:
             login.record(
                 "user_added", target=user.username, detail=f"角色 {user.role.label}；{user.scope_text}"
             )
-            st.success(f"已新增用户 {user.username}（{user.role.label}）。", icon="✅")
+            st.success(f"已新增用户 {fmt.md(user.username)}（{user.role.label}）。", icon="✅")
 
 
 def change_user_form(usernames: list[str]) -> None:
@@ -114,16 +115,16 @@ def change_user_form(usernames: list[str]) -> None:
             except (AuthError, ValueError) as error:
                 st.error(str(error), icon="⚠️")
                 return
-            st.success(f"{username}：已{action}。", icon="✅")
+            st.success(f"{fmt.md(username)}：已{action}。", icon="✅")
 
 
 # ---- the audit log ----------------------------------------------------------------------------------
 
 
 def audit_section() -> None:
-    intact, broken = audit.verify(paths)
-    if not intact:
-        st.error(f"审计日志第 {broken} 行与前一行的校验值不符：日志可能被改动过，请立即核查。", icon="🚨")
+    verdict = audit.check(paths)
+    if not verdict.ok:
+        st.error(f"{fmt.md(verdict.reason)}请立即核查（`wangtai audit --verify`）。", icon="🚨")
     today = date.today()
     left, middle, right = st.columns([2, 3, 2])
     span = left.date_input("日期", (today - timedelta(days=1), today), max_value=today)
@@ -142,7 +143,7 @@ def audit_section() -> None:
     exports_only = log[log["event"] == "export"]
     st.caption(
         f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}：{len(log)} 条记录，其中导出 {len(exports_only)} 次。"
-        "日志只追加、不可修改，每行带前一行的校验值。"
+        "日志只追加、不可修改，每行带前一行的校验值和服务器密钥的签名，末尾另有锚点。"
     )
     tables.show(log, AUDIT_COLUMNS, height=420)
     exports.download_buttons(
@@ -175,7 +176,7 @@ def held_section() -> None:
             st.error(str(error), icon="⚠️")
             return
         login.record("held_accepted", batch_id=batch)
-        st.success(f"已接受快照 {batch}，现为当前快照。", icon="✅")
+        st.success(f"已接受快照 {fmt.md(batch)}，现为当前快照。", icon="✅")
 
 
 users_tab, audit_tab, held_tab = st.tabs(["用户", "审计日志", "待确认快照"])

@@ -66,7 +66,7 @@ def units_section(units) -> None:
         return
     units = units.sort_values("gap", ascending=True)
     behind = units[units["gap"] < 0]
-    st.caption(f"{filters.label}：共 {len(units)} 个单位，其中 {len(behind)} 个落后于今日计划。")
+    st.caption(f"{fmt.md(filters.label)}：共 {len(units)} 个单位，其中 {len(behind)} 个落后于今日计划。")
     tables.show(units, tables.UNIT_COLUMNS, tables.UNIT_ORDER, height=380)
     exports.download_buttons(units, "落后单位", f"单位登记进度_{filters.label}", "units")
 

@@ -57,7 +57,7 @@ def composition_panel(share) -> None:
         "社区",
         options,
         index=options.index(filters.community_code) if filters.community_code in options else 0,
-        format_func=lambda c: names[c] if c else f"{filters.label}（全部）",
+        format_func=lambda c: names[c] if c else f"{filters.everywhere}（全部）",
         key="compose_pick",
     )
     frame = data.run(
@@ -95,7 +95,7 @@ def drill_down(share) -> None:
     )
     units = data.run("unit_progress", community_code=code)
     if not charts.empty_note(units, "单位数据"):
-        st.caption(f"{names[code]} 的 {len(units)} 个管理单位，落后计划的在前")
+        st.caption(f"{fmt.md(names[code])} 的 {len(units)} 个管理单位，落后计划的在前")
         tables.show(units, tables.UNIT_COLUMNS, tables.UNIT_ORDER)
 
 

@@ -45,7 +45,7 @@ def freshness_section(fresh: pd.DataFrame) -> None:
             delta_color="off",
             delta_arrow="off",
             border=True,
-            help=f"最新文件 {row.last_file}，入库于 {fmt.moment(row.last_ingested_at)}",
+            help=f"最新文件 {fmt.md(row.last_file)}，入库于 {fmt.moment(row.last_ingested_at)}",
         )
     shown = fresh.assign(status=fresh["status"].map(_status))
     tables.show(shown, tables.FRESHNESS_COLUMNS)
@@ -86,7 +86,7 @@ def refused_files(reasons: pd.DataFrame, shown: int = 5) -> None:
     for row in files.itertuples(index=False):
         label = FEEDS[row.feed].label if row.feed in FEEDS else row.feed
         when = fmt.moment(row.ingested_at)
-        st.error(f"**{row.file_name}**（{label}，{when}）被拒收：{row.reason}", icon="🚫")
+        st.error(f"**{fmt.md(row.file_name)}**（{label}，{when}）被拒收：{fmt.md(row.reason)}", icon="🚫")
 
 
 def quarantine_section(reasons: pd.DataFrame) -> None:
@@ -104,7 +104,7 @@ def quarantine_section(reasons: pd.DataFrame) -> None:
 
 
 def coverage_section(coverage: pd.DataFrame) -> None:
-    st.subheader(f"部门共享数据覆盖（{filters.label}）")
+    st.subheader(f"部门共享数据覆盖（{fmt.md(filters.label)}）")
     if not charts.empty_note(coverage, "部门数据"):
         figure = live.once(
             "coverage",

@@ -38,7 +38,7 @@ def side_panel(communities, density, mode: str) -> None:
         row = communities[communities["community_code"] == filters.community_code]
         if not row.empty:
             r = row.iloc[0]
-            st.metric(f"{r.community_name} 新市民", fmt.num(r.newcomers), border=True)
+            st.metric(f"{fmt.md(r.community_name)} 新市民", fmt.num(r.newcomers), border=True)
             st.metric("新市民占比", fmt.pct(r.newcomer_share), border=True)
     top = communities.sort_values("newcomer_share", ascending=False).head(8)
     st.markdown("**占比最高的社区**")

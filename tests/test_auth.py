@@ -2,9 +2,14 @@
 community scope — through the store itself, the CLI and AppTest on the demo warehouse."""
 
 import ast
+import hashlib
 import io
 import json
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -24,7 +29,7 @@ from wangtai.ui.setup import FILTER_KEY, PAGES
 
 REPO = Path(__file__).resolve().parent.parent
 ENTRY = str(REPO / "dashboard.py")
-A = "370211100001"  # 台东路社区 (alone in 驻地片区)
+A = "370211100001"  # 台东路社区 (one of several communities of 驻地片区)
 B = "370211100200"  # 王台东村
 
 
@@ -76,6 +81,8 @@ def test_sessions_expire_when_idle_but_not_for_the_wall_screen(paths):
     store.add("wall", "password-2", "大屏")
     staff = store.login("staff1", "password-1").session_token
     wall = store.login("wall", "password-2").session_token
+    for token in (staff, wall):  # the browsers send the cookies back: the sessions get their full life
+        assert store.session(token, from_cookie=True)[0] is not None
     clock.t += 20 * 60
     assert store.session(staff)[0] is not None  # activity: still 20 min to go
     clock.t += 29 * 60
@@ -127,6 +134,119 @@ def test_repeated_wrong_passwords_slow_down_then_lock(paths):
     assert store.login("nobody", "x").message == "用户名或密码不正确。"
 
 
+def _burst(store: UserStore, name: str, passwords: list[str]) -> list:
+    """Every password submitted at once, one thread each (as many browser sessions would)."""
+    barrier = threading.Barrier(len(passwords))
+    results: list = [None] * len(passwords)
+
+    def attempt(index: int, password: str) -> None:
+        barrier.wait()
+        results[index] = store.login(name, password)
+
+    threads = [threading.Thread(target=attempt, args=item) for item in enumerate(passwords)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(r is not None for r in results), "an attempt did not finish"
+    return results
+
+
+def _checked(reasons: list[str]) -> int:
+    """Attempts whose password was verified (not turned away by the lock or the wait)."""
+    return sum(1 for reason in reasons if reason not in ("locked", "throttled"))
+
+
+def _reason(result) -> str:
+    return "ok" if result.ok else result.details["reason"]
+
+
+def _fail_until_one_before_the_lock(store: UserStore, clock: Clock, name: str) -> None:
+    for n in range(store_module.LOCK_AFTER - 1):
+        clock.t += 3600  # past each growing wait: every one of these is checked
+        assert _reason(store.login(name, f"bad-{n}")) == "bad_password"
+    clock.t += 3600
+
+
+def test_thirty_parallel_wrong_passwords_verify_no_more_than_the_lockout_allows(paths):
+    clock = Clock()  # frozen: no wait expires during the burst
+    store = UserStore(paths, now=clock)
+    store.add("sun", "the-password", "领导")
+    results = _burst(store, "sun", [f"wrong-{n}" for n in range(30)])
+    assert _checked([_reason(r) for r in results]) <= store_module.LOCK_AFTER
+    assert not any(r.ok for r in results)
+    assert not store.login("sun", "the-password").ok  # the right password, after the burst, still waits
+
+
+def test_the_right_password_in_a_parallel_burst_cannot_pass_the_lock(paths):
+    """One failure short of the lock, 29 wrong passwords and the right one arrive at once: exactly one
+    of them may be checked; the right one logs in only if it was that one, never on a locked account."""
+    clock = Clock()
+    store = UserStore(paths, now=clock)
+    store.add("zhou", "the-password", "领导")
+    _fail_until_one_before_the_lock(store, clock, "zhou")
+    passwords = [f"wrong-{n}" for n in range(29)]
+    passwords.insert(17, "the-password")
+    reasons = [_reason(r) for r in _burst(store, "zhou", passwords)]
+    assert _checked(reasons) <= 1, reasons
+    if reasons[17] != "ok":
+        refused = store.login("zhou", "the-password")
+        assert not refused.ok and refused.locked, "the account is locked after the burst"
+
+
+BURST_PROCESS = """
+import json, sys, threading, time
+from pathlib import Path
+from wangtai.auth.store import UserStore
+from wangtai.paths import DataPaths
+
+root, name, passwords = sys.argv[1], sys.argv[2], sys.argv[5:]
+frozen, go = float(sys.argv[3]), float(sys.argv[4])
+store = UserStore(DataPaths(Path(root)), now=lambda: frozen)
+store.count()  # open the database before the start
+results = [None] * len(passwords)
+
+def attempt(index, password):
+    time.sleep(max(0.0, go - time.time()))
+    result = store.login(name, password)
+    results[index] = "ok" if result.ok else result.details["reason"]
+
+threads = [threading.Thread(target=attempt, args=item) for item in enumerate(passwords)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(results))
+"""
+
+
+def test_parallel_attempts_from_two_processes_share_one_lockout(paths):
+    clock = Clock()
+    store = UserStore(paths, now=clock)
+    store.add("wu", "the-password", "领导")
+    _fail_until_one_before_the_lock(store, clock, "wu")
+    go = time.time() + 3  # both processes start their 15 attempts at the same moment
+    halves = [[f"wrong-{n}" for n in range(15)], [f"wrong-{n}" for n in range(15, 29)] + ["the-password"]]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", BURST_PROCESS, str(paths.root), "wu", str(clock.t), str(go), *half],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for half in halves
+    ]
+    reasons = []
+    for process in processes:
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0
+        reasons += json.loads(out)
+    assert len(reasons) == 30 and _checked(reasons) <= 1, reasons
+    if reasons[-1] != "ok":
+        refused = store.login("wu", "the-password")
+        assert not refused.ok and refused.locked
+
+
 # ---- the audit log ---------------------------------------------------------------------------------
 
 
@@ -166,7 +286,13 @@ def test_the_audit_log_is_read_once_and_then_only_its_new_lines(paths, monkeypat
     assert audit.verify(paths) == (True, 0) and len(audit.frame(paths)) == 3
     parsed: list[bytes] = []
     loads = audit.json.loads
-    monkeypatch.setattr(audit.json, "loads", lambda raw, **kw: parsed.append(raw) or loads(raw, **kw))
+
+    def counting(raw, **kw):
+        if isinstance(raw, bytes):  # a log line (the anchor is read as text)
+            parsed.append(raw)
+        return loads(raw, **kw)
+
+    monkeypatch.setattr(audit.json, "loads", counting)
     audit.record(paths, "logout", "u", "工作人员")
     assert audit.verify(paths) == (True, 0)
     assert audit.frame(paths)["event"].tolist() == ["logout", "export", "export", "export"]
@@ -185,8 +311,138 @@ def test_an_old_audit_line_changed_in_place_is_still_caught(paths):
     text = file.read_text(encoding="utf-8")
     file.write_text(text.replace('"rows": 1', '"rows": 9', 1), encoding="utf-8")  # same length
     audit.record(paths, "logout", "u", "工作人员")
-    assert audit.verify(paths) == (False, 3)
+    assert audit.verify(paths) == (False, 2)  # the changed line's own signature no longer verifies
     assert 9 in audit.frame(paths)["rows"].tolist()
+
+
+def _log_of(paths, events: int = 6) -> list[bytes]:
+    for n in range(events):
+        audit.record(paths, "export", "u", "工作人员", what="入户名单", rows=n, filter="社区 台东路社区")
+    assert audit.verify(paths) == (True, 0)
+    return audit.audit_file(paths).read_bytes().splitlines(keepends=True)
+
+
+def test_the_last_line_edited_is_caught(paths):
+    lines = _log_of(paths)
+    lines[-1] = lines[-1].replace(b'"rows": 5', b'"rows": 0')
+    audit.audit_file(paths).write_bytes(b"".join(lines))
+    assert audit.verify(paths) == (False, 6)
+    assert "签名不符" in audit.check(paths).reason
+
+
+@pytest.mark.parametrize("dropped", [1, 4, 6])
+def test_lines_dropped_at_the_end_are_caught(paths, dropped):
+    lines = _log_of(paths)
+    audit.audit_file(paths).write_bytes(b"".join(lines[: len(lines) - dropped]))
+    assert audit.verify(paths) == (False, 7 - dropped)
+    assert f"少 {dropped} 行" in audit.check(paths).reason
+
+
+def _rewritten(paths, key: bytes | None) -> None:
+    """The whole log rewritten with a valid hash chain: unsigned, or signed with a key not the server's."""
+    entries = audit.read(paths)
+    previous, out = "", []
+    for entry in entries:
+        entry = {**entry, "rows": 0, "prev": previous}
+        line = (
+            audit._signed_line(entry, key)
+            if key
+            else json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n"
+        )
+        out.append(line)
+        previous = hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+    audit.audit_file(paths).write_bytes(b"".join(out))
+
+
+@pytest.mark.parametrize("key", [None, b"not the server key, but 32 bytes"])
+def test_the_whole_chain_rewritten_without_the_key_is_caught(paths, key):
+    _log_of(paths)
+    _rewritten(paths, key)
+    assert not audit.verify(paths)[0]
+    verdict = audit.check(paths)
+    if key:
+        assert verdict.line == 1 and "签名不符" in verdict.reason
+    else:
+        assert "日志被改写过" in verdict.reason
+
+
+def test_the_anchor_lives_with_the_key_apart_from_the_log(paths):
+    _log_of(paths, 2)
+    key, anchor = audit.audit_key_file(), audit.anchor_file(paths)
+    assert key.exists() and anchor.exists()
+    assert paths.root not in anchor.parents and paths.root not in key.parents
+    assert REPO not in anchor.parents and REPO not in key.parents
+    assert oct(key.stat().st_mode)[-3:] == "600" and oct(anchor.parent.stat().st_mode)[-3:] == "700"
+    anchor.unlink()  # without its anchor a signed log cannot show that its end is whole
+    assert not audit.check(paths).ok
+
+
+def test_a_log_from_before_the_key_is_accepted_then_anchored(paths, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANGTAI_AUDIT_KEY_FILE", str(tmp_path / "keys" / "audit.key"))  # no key yet
+    file = audit.audit_file(paths)
+    file.parent.mkdir(parents=True)
+    previous, lines = "", []
+    for _ in range(3):  # the lines an earlier version wrote: chained, unsigned, no anchor
+        line = json.dumps(
+            {"ts": "2026-11-27T10:00:00+08:00", "event": "login", "user": "u", "prev": previous}
+        )
+        lines.append(line)
+        previous = hashlib.sha256(line.encode()).hexdigest()
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert audit.check(paths).ok
+    audit.record(paths, "logout", "u", "领导")
+    assert audit.audit_key_file().exists() and audit.anchor_file(paths).exists()
+    assert audit.check(paths).ok
+    file.write_bytes(file.read_bytes().replace(b'"user": "u"', b'"user": "x"', 1))
+    assert not audit.check(paths).ok  # the old lines are held by the chain of the first signed line
+
+
+def test_a_signed_log_without_its_key_does_not_verify(paths, tmp_path, monkeypatch):
+    key = tmp_path / "keys" / "audit.key"
+    monkeypatch.setenv("WANGTAI_AUDIT_KEY_FILE", str(key))
+    _log_of(paths, 2)
+    key.unlink()
+    audit._KEYS.clear()  # this process's copy of the key
+    verdict = audit.check(paths)
+    assert not verdict.ok and "找不到审计密钥" in verdict.reason
+
+
+APPEND_PROCESS = """
+import sys
+from pathlib import Path
+from wangtai.auth import audit
+from wangtai.paths import DataPaths
+
+paths = DataPaths(Path(sys.argv[1]))
+for n in range(40):
+    audit.record(paths, "page_view", sys.argv[2], "领导", page="dashboard.py", filter=f"第 {n} 次")
+"""
+
+
+def test_appends_from_two_processes_still_verify(paths):
+    audit.record(paths, "login", "first", "领导")  # the key exists before the two start
+    processes = [
+        subprocess.Popen([sys.executable, "-c", APPEND_PROCESS, str(paths.root), who], cwd=REPO)
+        for who in ("a", "b")
+    ]
+    for process in processes:
+        assert process.wait(timeout=120) == 0
+    verdict = audit.check(paths)
+    assert verdict.ok and "共 81 行" in verdict.reason, verdict
+    assert len(audit.read(paths)) == 81
+
+
+def test_cli_audit_verify_says_in_chinese_and_exits_non_zero(paths, capsys):
+    from wangtai.cli import main
+
+    lines = _log_of(paths)
+    root = ["--data-dir", str(paths.root)]
+    assert main([*root, "audit", "--verify"]) == 0
+    assert "审计日志完整" in capsys.readouterr().out
+    audit.audit_file(paths).write_bytes(b"".join(lines[:-2]))
+    assert main([*root, "audit", "--verify"]) != 0
+    assert "少 2 行" in capsys.readouterr().err
+    assert len(audit.audit_file(paths).read_bytes().splitlines()) == 4, "--verify writes nothing"
 
 
 # ---- the CLI ---------------------------------------------------------------------------------------

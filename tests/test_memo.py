@@ -118,7 +118,7 @@ def test_the_cells_json_is_json_dumps_of_the_records() -> None:
         maps.cells_records(density), sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     assert maps.cells_json(density) == expected
-    assert '"tip":"本网格新市民 <b>1,234</b> 人（占 —）' in expected  # a missing share is a dash
+    assert '"tip":"本网格新市民 1,234 人（占 —）"' in expected  # a missing share is a dash; no markup
     without_share = density.drop(columns="newcomer_share")
     assert maps.cells_json(without_share) == json.dumps(
         maps.cells_records(without_share), sort_keys=True, ensure_ascii=False, separators=(",", ":")

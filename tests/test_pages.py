@@ -7,12 +7,14 @@ import io
 import json
 from pathlib import Path
 
+import hostile_data
 import openpyxl
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wangtai.auth import testing
+from wangtai.auth import audit, testing
+from wangtai.auth.store import UserStore
 from wangtai.auth.testing import session_token
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
@@ -24,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 ENTRY = str(REPO / "dashboard.py")
 PAGE_FILES = [page for page, _, _ in PAGES]
 SUBPAGES = [page for page in PAGE_FILES if page != "dashboard.py"]
+TAIDONG = "370211100001"  # 台东路社区, one of several communities of its 片区
 
 
 # ---- the shared setup -------------------------------------------------------------------------------
@@ -207,6 +210,155 @@ def test_an_unknown_community_in_the_url_is_ignored(app_env) -> None:
     at = open_page("dashboard.py", query={"community": "999999999999"})
     assert_clean(at)
     assert "王台街道" in at.title[0].value
+
+
+# ---- a staff user's view is labelled with what it shows --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def town_communities(demo_paths: DataPaths) -> list[dict]:
+    """The communities of 台东路社区's 片区 (several), 台东路社区 first."""
+    share = Runner(demo_paths).run("community_share", {}).sort_values("community_code")
+    area = share.loc[share["community_code"] == TAIDONG, "area"].iloc[0]
+    rows = share[share["area"] == area]
+    assert len(rows) > 2, "the test needs a 片区 with several communities"
+    return rows.to_dict("records")
+
+
+def _recording_exports(monkeypatch) -> list[str]:
+    """The file-name stems the pages give their export buttons."""
+    stems: list[str] = []
+    original = exports.download_buttons
+
+    def recording(frame, sheet, stem, key, *args, **kwargs):
+        stems.append(stem)
+        return original(frame, sheet, stem, key, *args, **kwargs)
+
+    monkeypatch.setattr(exports, "download_buttons", recording)
+    return stems
+
+
+def test_staff_of_one_community_see_it_named_not_the_whole_area(app_env, town_communities, monkeypatch):
+    """台东路社区 is one of several communities of its 片区: a 工作人员 responsible for it alone is not
+    offered the 片区 as a whole, and the title, the panels, the export's file name and the audit line all
+    name the community whose figures are shown."""
+    taidong, area = town_communities[0], town_communities[0]["area"]
+    username, password = testing.make_user(app_env, "工作人员", communities=(TAIDONG,))
+    token = UserStore(app_env).login(username, password).session_token
+    at = testing.open_page(token, "dashboard.py")
+    assert_clean(at)
+    title = at.title[0].value
+    assert taidong["community_name"] in title and area not in title, title
+    community_box = next(s for s in at.sidebar.selectbox if s.label == "社区")
+    assert community_box.options == [taidong["community_name"]], "offered only what is shown"
+    assert _metrics(at)["实有人口"] == fmt.num(taidong["residents"])
+    assert any(taidong["community_name"] in h.value and area not in h.value for h in at.subheader)
+    views = [e for e in audit.read(app_env) if e["user"] == username and e["event"] == "page_view"]
+    assert views[-1]["filter"] == f"社区 {taidong['community_name']}（{TAIDONG}）", views[-1]
+
+    stems = _recording_exports(monkeypatch)
+    at.switch_page("pages/campaign.py")
+    at.run()
+    assert_clean(at)
+    assert stems and all(taidong["community_name"] in s and area not in s for s in stems[:1]), stems
+
+
+def test_staff_of_some_communities_of_an_area_see_them_counted_not_the_area(app_env, town_communities):
+    """Responsible for two communities of a 片区 of more: the panels that list their communities say
+    "我负责的社区（2 个）", never the 片区's name."""
+    two = [row["community_code"] for row in town_communities[:2]]
+    area = town_communities[0]["area"]
+    at = testing.open_page(session_token(app_env, "工作人员", communities=two), "dashboard.py")
+    assert_clean(at)
+    assert area not in at.title[0].value
+    assert any("我负责的社区（2 个）" in h.value for h in at.subheader), [h.value for h in at.subheader]
+    assert not any(area in h.value for h in at.subheader)
+
+
+# ---- names from the data are text, never markup ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_paths(demo_raw: DataPaths, tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    return hostile_data.make(demo_raw, tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture
+def hostile_env(hostile_paths: DataPaths, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    for name, value in (
+        ("WANGTAI_DATA_DIR", str(hostile_paths.root)),
+        ("WANGTAI_AUTO_DEMO", "0"),
+        ("WANGTAI_REFRESH_SECONDS", "0"),
+        ("WANGTAI_LIVE_INGEST", "0"),
+    ):
+        monkeypatch.setenv(name, value)
+    return hostile_paths
+
+
+def _rendered(at: AppTest) -> dict[str, list[str]]:
+    """What the page sends, by how the browser reads it: Markdown (HTML allowed or not), plotly, deck.gl."""
+    markdown = [e.value for e in [*at.title, *at.subheader, *at.caption, *at.markdown]]
+    markdown += [e.value for e in [*at.error, *at.warning, *at.info, *at.success]]
+    markdown += [m.label for m in at.metric]
+    return {
+        "markdown": markdown,
+        "plotly": [c.proto.spec for c in at.get("plotly_chart")],
+        "deck": [d.proto for d in at.get("deck_gl_json_chart")],
+    }
+
+
+def _assert_no_markup_from_data(at: AppTest, where: str) -> dict[str, list[str]]:
+    assert_clean(at)
+    rendered = _rendered(at)
+    for kind in ("markdown", "plotly"):
+        for body in rendered[kind]:
+            for raw in hostile_data.RAW_MARKUP:
+                assert raw not in body, f"{where}: {kind} carries {raw!r}: {body[:300]}"
+    for deck in rendered["deck"]:
+        # the markup is the template's; the names are values, which Streamlit escapes into it
+        assert json.loads(deck.tooltip)["html"] == "<b>{tip}</b><br/>{detail}<br/>{note}", where
+        spec = json.loads(deck.json)
+        for layer in spec["layers"]:
+            data = layer.get("data")
+            rows = (
+                data.get("features", []) if isinstance(data, dict) else data if isinstance(data, list) else []
+            )
+            for row in rows:
+                tip = row.get("properties", row).get("tip", "")
+                assert "<b>" not in tip and "<br" not in tip, f"{where}: markup in a tooltip value: {tip}"
+    return rendered
+
+
+def test_hostile_names_are_escaped_on_every_page(hostile_env) -> None:
+    share = Runner(hostile_env).run("community_share", {})
+    row = share.sort_values("newcomers", ascending=False).iloc[0]
+    assert any(h in row["community_name"] for h in hostile_data.HOSTILE), "the data set is not hostile"
+    store = UserStore(hostile_env)
+    display = hostile_data.HOSTILE[0] + "王科长"
+    store.add("hostile-leader", "password-1", "领导", display_name=display)
+    leader = store.login("hostile-leader", "password-1").session_token
+    for page in [p for p in PAGE_FILES if p not in ("pages/admin.py", "pages/screen.py")]:
+        for query in (None, {"area": row["area"]}, {"community": row["community_code"]}):
+            at = testing.open_page(leader, page, query)
+            rendered = _assert_no_markup_from_data(at, f"{page} {query}")
+            box = [m for m in rendered["markdown"] if 'class="wt-sub">👤' in m]
+            assert box and fmt.html(display) in box[0], "the user's name is escaped HTML"
+            if query and "community" in query:
+                assert fmt.md(row["community_name"]) in at.title[0].value
+    admin = testing.open_page(session_token(hostile_env, "管理员"), "pages/admin.py")
+    _assert_no_markup_from_data(admin, "pages/admin.py")
+
+
+@pytest.mark.parametrize("views", ["overview", "map", "campaign", "communities"])
+def test_hostile_names_are_escaped_on_the_big_screen(hostile_env, views: str) -> None:
+    at = testing.open_page(
+        session_token(hostile_env, "大屏"), "pages/screen.py", {"views": views, "top": "3"}
+    )
+    rendered = _assert_no_markup_from_data(at, f"大屏 {views}")
+    if views == "communities":  # the slide is titled by a hostile community name, as escaped HTML
+        names = Runner(hostile_env).run("community_share", {})["community_name"]
+        assert any(fmt.html(n) in m for n in names for m in rendered["markdown"] if "wt-view" in m)
+    assert at.metric or rendered["plotly"], "the slide shows its figures"
 
 
 # ---- no data, broken data ---------------------------------------------------------------------------

@@ -6,8 +6,13 @@
 - a staff user of community A who edits the link to community B sees nothing of B;
 - the wall screen has no export button and no list;
 - an export writes who, what, which filter and how many rows to the audit log, and the administrator
-  sees it on the admin page.
+  sees it on the admin page;
+- 管理员 and 大屏 logging in at / stay logged in after a reload, with one session in the store;
+- tables offer no download of their own; an exported file's link stops answering after logout.
 """
+
+import sqlite3
+import time
 
 import pytest
 
@@ -18,7 +23,7 @@ from wangtai.auth.testing import browser_cookie, make_user
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
 
-TAIDONG = "370211100001"  # 台东路社区 (community A; alone in 驻地片区)
+TAIDONG = "370211100001"  # 台东路社区 (community A; one of several of 驻地片区)
 WANGTAI_EAST = "370211100200"  # 王台东村 (community B)
 LOGIN_FORM = 'h1:has-text("智慧王台 · 登录")'
 PAGE_PATHS = {  # page file → (URL path, title)
@@ -188,3 +193,78 @@ def test_an_export_is_audited_and_the_administrator_sees_it(raw_browser, fresh_u
     admin.get_by_role("tab", name="审计日志").click()
     admin.wait_for_selector("text=/其中导出 [1-9]/", timeout=15_000)
     admin.close()
+
+
+def _sessions_of(paths: DataPaths, username: str) -> list[tuple[int, float]]:
+    """(pending, expires_at) of every session the store holds for ``username``."""
+    store = UserStore(paths)
+    store.count()  # the schema is there
+    with sqlite3.connect(store.file) as db:
+        return db.execute(
+            "select pending, expires_at from sessions where username = ? and revoked = 0", (username,)
+        ).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [("管理员", 'h1:has-text("数据状态")'), ("大屏", ".st-key-wt_screen h1")],
+)
+def test_roles_that_start_elsewhere_stay_logged_in_after_a_reload_with_one_session(
+    raw_browser, fresh_url, browser_data, role, landing
+):
+    """管理员 and 大屏 log in at / and are switched to their own first page: the cookie must reach the
+    browser all the same, and the login leaves exactly one session, no longer pending."""
+    username, password = make_user(browser_data, role)
+    page = session_page(raw_browser, fresh_url, width=1920)
+    goto(page, f"{fresh_url}/", LOGIN_FORM)
+    log_in(page, username, password)
+    e2e.wait_ready(page, landing)
+    page.wait_for_function("document.cookie.includes('wangtai_session=')", timeout=15_000)
+    page.reload()
+    e2e.wait_ready(page, landing)
+    assert page.locator(LOGIN_FORM).count() == 0
+    sessions = _sessions_of(browser_data, username)
+    assert len(sessions) == 1, sessions
+    pending, expires_at = sessions[0]
+    assert pending == 0 and expires_at > time.time() + 3600, "the browser has it: its full life"
+    page.close()
+
+
+def test_person_lists_have_no_download_of_their_own(raw_browser, fresh_url, browser_data):
+    """The door-to-door list (masked people) leaves the browser only through the audited export: its
+    table has no "Download as CSV" in its toolbar (nor does any other table)."""
+    _, token = token_for(browser_data, "工作人员", (TAIDONG,))
+    page = session_page(raw_browser, fresh_url, token)
+    goto(page, f"{fresh_url}/campaign", '[data-testid="stDownloadButton"]', timeout_ms=120_000)
+    page.wait_for_selector('text="入户名单：某单位未登记的新市民（已脱敏）"')
+    tables = page.locator('[data-testid="stDataFrame"]')
+    assert tables.count() >= 2
+    for index in range(tables.count()):
+        table = tables.nth(index)
+        table.scroll_into_view_if_needed()
+        table.hover()
+        toolbar = page.locator('[data-testid="stElementToolbar"]').filter(has=page.locator("button")).last
+        toolbar.locator('button[aria-label^="Search"]').first.wait_for(timeout=10_000)  # the toolbar is up
+        assert page.locator('button[aria-label^="Download as CSV"]').count() == 0, f"table {index}"
+    page.close()
+
+
+def test_an_exported_file_is_gone_from_the_server_after_logout(raw_browser, fresh_url, browser_data):
+    """The file's /media/ link needs no session: after logout it must not answer. (Updates paused, as in
+    a meeting: no live tick runs Streamlit's own clean-up of unused files meanwhile.)"""
+    _, token = token_for(browser_data, "工作人员", (TAIDONG,))
+    page = session_page(raw_browser, fresh_url, token)
+    goto(page, f"{fresh_url}/campaign?live=0", '[data-testid="stDownloadButton"]', timeout_ms=120_000)
+    with page.expect_download(timeout=30_000) as download:
+        page.locator('[data-testid="stDownloadButton"]').filter(has_text="CSV").first.click()
+    url = download.value.url
+    assert "/media/" in url, url
+    stranger = raw_browser.new_context()  # no cookie, no session: what anyone with the link would get
+    try:
+        assert stranger.request.get(url).status == 200  # while the login lasts, the link answers
+        page.get_by_role("button", name="退出登录").click()
+        e2e.wait_ready(page, LOGIN_FORM)
+        assert stranger.request.get(url).status == 404, "the export outlived the logout"
+    finally:
+        stranger.close()
+        page.close()

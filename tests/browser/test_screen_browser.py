@@ -98,3 +98,69 @@ def test_screen_rotates_by_itself_and_pauses_on_space_and_click(browser, server_
     page.wait_for_function("!document.body.innerText.includes('已暂停')", timeout=15_000)
     assert not outside
     page.close()
+
+
+# ---- names made of markup stay text ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory, auth_dir):
+    """A server over a data set whose every community, 片区 and unit name is markup
+    (tests/hostile_data.py)."""
+    import hostile_data
+
+    from wangtai.demo import generate
+
+    raw = DataPaths(tmp_path_factory.mktemp("hostile_raw"))
+    generate(raw, residents=3_000, seed=5)
+    paths = hostile_data.make(raw, tmp_path_factory.mktemp("hostile_data"))
+    with e2e.streamlit_server(paths.root, env={"WANGTAI_LIVE_INGEST": "0"}) as url:
+        yield url
+
+
+NO_MARKUP_FROM_DATA = """() => ({
+  links: document.querySelectorAll('a[href^="http://example.invalid"]').length,
+  images: document.querySelectorAll('img[src="x"]').length,
+  styles: [...document.querySelectorAll('style')]
+    .filter(s => s.textContent.includes('*{display:none}')).length,
+})"""
+
+
+def _figures_visible(page) -> None:
+    metrics = page.locator('[data-testid="stMetric"]')
+    assert metrics.count() >= 4
+    for index in range(metrics.count()):
+        box = metrics.nth(index).bounding_box()
+        assert metrics.nth(index).is_visible() and box and box["width"] > 50 and box["height"] > 30
+    assert any(ch.isdigit() for ch in metrics.first.inner_text()), "a figure is shown"
+
+
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("/", '[data-testid="stMetric"]'),
+        ("/screen?views=overview&every=0", SCREEN),
+        ("/screen?views=communities&top=3&every=0", SCREEN),
+    ],
+)
+def test_hostile_names_neither_hide_the_figures_nor_add_elements(browser, hostile_url, path, ready):
+    import hostile_data
+
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{hostile_url}{path}")
+    e2e.wait_ready(page, ready, timeout_ms=90_000)
+    e2e.wait_painted(page)
+    assert page.evaluate(NO_MARKUP_FROM_DATA) == {"links": 0, "images": 0, "styles": 0}
+    _figures_visible(page)
+    text = page.inner_text("body")
+    assert any(name in text for name in hostile_data.HOSTILE), "the names are shown as text"
+    deck = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+    if deck.count():  # a community's tooltip: its markup is rendered, the name inside is text
+        box = deck.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tooltip = page.locator(".deck-tooltip")
+        tooltip.wait_for(state="visible", timeout=10_000)
+        assert tooltip.locator("b").count() == 1 and "<b>" not in tooltip.inner_text()
+        assert "实有人口" in tooltip.inner_text() or "网格" in tooltip.inner_text()
+        assert page.evaluate(NO_MARKUP_FROM_DATA) == {"links": 0, "images": 0, "styles": 0}
+    page.close()

@@ -80,16 +80,25 @@ def cmd_user(args: argparse.Namespace, paths: DataPaths) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, paths: DataPaths) -> int:
-    """The audit log as a table or CSV, e.g. `wangtai audit --day yesterday --event export`."""
+    """The audit log as a table or CSV, e.g. `wangtai audit --day yesterday --event export`; with
+    `--verify` only the check of its chain, signatures and anchor (exit 3 when it does not verify)."""
+    if args.verify:
+        verdict = audit.check(paths)
+        print(
+            verdict.reason if verdict.ok else f"错误: {verdict.reason}",
+            file=sys.stdout if verdict.ok else sys.stderr,
+        )
+        return 0 if verdict.ok else 3
     day = {"today": date.today(), "yesterday": date.today() - timedelta(days=1)}.get(args.day or "")
     if args.day and day is None:
         day = date.fromisoformat(args.day)
     since = datetime.combine(day, time.min) if day else None
     until = since + timedelta(days=1) if since else None
     log = audit.frame(paths, since=since, until=until, events=args.event or None, user=args.user)
-    intact, broken = audit.verify(paths)
+    verdict = audit.check(paths)
+    intact = verdict.ok
     if not intact:
-        print(f"警告: 审计日志第 {broken} 行校验不符，日志可能被改动过。", file=sys.stderr)
+        print(f"警告: {verdict.reason}", file=sys.stderr)
     audit.record(paths, "audit_exported", _actor(), rows=len(log), format=args.format, detail="命令行")
     if args.format == "csv":
         log.to_csv(sys.stdout, index=False)
@@ -128,6 +137,9 @@ def add_parsers(verbs) -> None:
     log.add_argument("--event", action="append", choices=list(audit.EVENTS), help="事件（可多次）")
     log.add_argument("--user", help="只看该用户")
     log.add_argument("--format", choices=("table", "csv"), default="table")
+    log.add_argument(
+        "--verify", action="store_true", help="只核验审计日志（哈希链、签名、锚点）是否完整；不完整时退出码 3"
+    )
     log.set_defaults(handler=cmd_audit)
 
 

@@ -6,9 +6,15 @@
   SHA-256, so a copy of the file logs nobody in. Sessions expire after ``idle`` seconds without activity
   (not for the wall-screen role) and at an absolute limit; logout, disabling a user and a new password
   revoke them.
+- A new session is *pending* until its browser presents it back in the cookie (the page reloads itself
+  right after the cookie is set): a pending session lives ``PENDING_SECONDS``, so a session whose cookie
+  never reached a browser (the tab closed, a script blocked) does not stay behind for a year.
 - Repeated wrong passwords slow down (a growing wait from the 3rd failure) and lock the name for
   ``LOCK_SECONDS`` from the ``LOCK_AFTER``-th. Unknown names are counted the same way, and cost the same
-  hashing time, so the answer does not tell whether a name exists.
+  hashing time, so the answer does not tell whether a name exists. An attempt is counted as a failure
+  *before* its password is checked, in the same transaction that checks the lock (and released when the
+  password proves right): parallel attempts — threads or processes — cannot all pass a check made before
+  any of them was counted.
 
 The file lives under ``<data dir>/state/auth/`` (mode 0700 folder, 0600 file); SQLite transactions make
 each change atomic, also between the server and the ``wangtai user`` command.
@@ -39,6 +45,7 @@ LOCK_AFTER = 6
 LOCK_SECONDS = 15 * 60
 TOUCH_EVERY = 30  # seconds: how often activity is written back
 MIN_PASSWORD = 8
+PENDING_SECONDS = 10 * 60  # a new session's life until its browser sends the cookie back
 
 _HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
 _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))  # for unknown names: same cost as a real check
@@ -72,8 +79,13 @@ class Session:
     user: User
     token_hash: str
     created_at: float
-    expires_at: float
+    expires_at: float  # a pending session's is short (``PENDING_SECONDS``)
     via: str = "password"
+
+    @property
+    def full_expires_at(self) -> float:
+        """When the session ends once its browser has it (how long the cookie should last)."""
+        return self.created_at + _life(self.user.role)
 
 
 @dataclass
@@ -114,7 +126,8 @@ create table if not exists sessions (
     last_seen real not null,
     expires_at real not null,
     via text not null default 'password',
-    revoked integer not null default 0
+    revoked integer not null default 0,
+    pending integer not null default 0
 );
 create index if not exists sessions_user on sessions(username);
 create table if not exists attempts (
@@ -155,6 +168,7 @@ class UserStore:
             if not self._ready:
                 db.execute("pragma journal_mode=wal")
                 db.executescript(SCHEMA)
+                _migrate(db)
                 self._ready = True
             db.execute("begin immediate")
             try:
@@ -264,90 +278,70 @@ class UserStore:
     # ---- login -----------------------------------------------------------------------------------
 
     def login(self, username: str, password: str, via: str = "password") -> LoginResult:
-        """Check a password; on success open a session and return its token (give it to the browser)."""
+        """Check a password; on success open a (pending) session and return its token (give it to the
+        browser). One transaction checks the lock and counts this attempt as a failure before the password
+        is verified, so parallel attempts never verify more passwords than the lockout allows."""
         name = _norm(username)
         now = self.now()
         with self._db() as db:
             attempt = db.execute("select * from attempts where username = ?", (name,)).fetchone()
-        if attempt and attempt["locked_until"] > now:
-            wait = attempt["locked_until"] - now
-            locked = attempt["failures"] >= LOCK_AFTER
-            return LoginResult(
-                False,
-                f"{'账号已被临时锁定' if locked else '尝试过于频繁'}，请 {_duration(wait)}后再试。",
-                wait_seconds=wait,
-                locked=locked,
-                details={"reason": "locked" if locked else "throttled"},
+            if attempt and attempt["locked_until"] > now:
+                return _refused(attempt, now)
+            failures = (attempt["failures"] if attempt else 0) + 1
+            db.execute(
+                "insert into attempts values (?, ?, ?, ?) on conflict(username) do update set "
+                "failures = excluded.failures, last_failure = excluded.last_failure, "
+                "locked_until = excluded.locked_until",
+                (name, failures, now, _locked_until(failures, now)),
             )
-        with self._db() as db:
             row = db.execute("select * from users where username = ?", (name,)).fetchone()
         stored = row["password_hash"] if row else _DUMMY_HASH
         try:
             good = _HASHER.verify(stored, password) and row is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             good = False
-        if good and row["disabled"]:
-            return LoginResult(False, "该账号已停用，请联系管理员。", details={"reason": "disabled"})
         if not good:
-            return self._failed(name, now, known=row is not None)
-        if _HASHER.check_needs_rehash(stored):
-            with self._db() as db:
+            return _failed(failures, now, known=row is not None)
+        with self._db() as db:
+            _release(db, name, failures)  # the password is right: this and earlier failures are forgiven
+            if _HASHER.check_needs_rehash(stored):
                 db.execute(
                     "update users set password_hash = ? where username = ?", (_HASHER.hash(password), name)
                 )
+        if row["disabled"]:
+            return LoginResult(False, "该账号已停用，请联系管理员。", details={"reason": "disabled"})
         user = self._user(row)
-        with self._db() as db:
-            db.execute("delete from attempts where username = ?", (name,))
         token = self.open_session(user, via)
         return LoginResult(True, session_token=token, user=user)
 
-    def _failed(self, name: str, now: float, known: bool) -> LoginResult:
-        with self._db() as db:
-            row = db.execute("select failures from attempts where username = ?", (name,)).fetchone()
-            failures = (row["failures"] if row else 0) + 1
-            if failures >= LOCK_AFTER:
-                locked_until = now + LOCK_SECONDS
-            elif failures >= SLOW_AFTER:
-                locked_until = now + 2 ** (failures - SLOW_AFTER + 1)
-            else:
-                locked_until = 0
-            db.execute(
-                "insert into attempts values (?, ?, ?, ?) on conflict(username) do update set "
-                "failures = excluded.failures, last_failure = excluded.last_failure, "
-                "locked_until = excluded.locked_until",
-                (name, failures, now, locked_until),
-            )
-        locked = failures >= LOCK_AFTER
-        message = "用户名或密码不正确。"
-        if locked:
-            message += f"错误次数过多，账号已临时锁定 {_duration(LOCK_SECONDS)}。"
-        elif locked_until:
-            message += f"请 {_duration(locked_until - now)}后再试。"
-        return LoginResult(
-            False,
-            message,
-            wait_seconds=max(0.0, locked_until - now),
-            locked=locked,
-            details={"reason": "bad_password" if known else "unknown_user", "failures": failures},
-        )
+    def open_session(self, user: User, via: str = "password", pending: bool = True) -> str:
+        """A new session for ``user`` (after a password, or for single sign-on); returns the token.
 
-    def open_session(self, user: User, via: str = "password") -> str:
-        """A new session for ``user`` (after a password, or for single sign-on); returns the token."""
+        ``pending``: it lives ``PENDING_SECONDS`` until a browser presents it (``session(…, from_cookie=
+        True)``), then its role's full life from its creation."""
         token = secrets.token_urlsafe(32)
         now = self.now()
-        limit = SCREEN_SESSION_SECONDS if not user.role.idle_expiry else MAX_SESSION_SECONDS
+        life = PENDING_SECONDS if pending else _life(user.role)
         with self._db() as db:
             db.execute(
-                "insert into sessions values (?, ?, ?, ?, ?, ?, 0)",
-                (_hash_token(token), user.username, now, now, now + limit, via),
+                "insert into sessions values (?, ?, ?, ?, ?, ?, 0, ?)",
+                (_hash_token(token), user.username, now, now, now + life, via, int(pending)),
             )
-            db.execute("delete from sessions where expires_at < ? or revoked = 1", (now - 86400,))
+            db.execute(
+                "delete from sessions where expires_at < ? or revoked = 1 "
+                "or (pending = 1 and expires_at < ?)",
+                (now - 86400, now),
+            )
         return token
 
-    def session(self, token: str | None, touch: bool = True) -> tuple[Session | None, str]:
+    def session(
+        self, token: str | None, touch: bool = True, from_cookie: bool = False
+    ) -> tuple[Session | None, str]:
         """The live session of ``token`` and '' — or None and why not (expired, revoked, …).
 
-        ``touch``: this is the user's activity (a page run), which keeps an idle session alive."""
+        ``touch``: this is the user's activity (a page run), which keeps an idle session alive.
+        ``from_cookie``: a browser sent the token in its cookie, so a pending session reached its browser
+        and gets its full life."""
         if not token:
             return None, "none"
         now = self.now()
@@ -370,6 +364,13 @@ class UserStore:
             if user_role.idle_expiry and now - row["last_seen"] > self.idle:
                 db.execute("update sessions set revoked = 1 where token_hash = ?", (row["token_hash"],))
                 return None, "idle"
+            expires_at = row["expires_at"]
+            if from_cookie and row["pending"]:
+                expires_at = row["created_at"] + _life(user_role)
+                db.execute(
+                    "update sessions set pending = 0, expires_at = ? where token_hash = ?",
+                    (expires_at, row["token_hash"]),
+                )
             if touch and now - row["last_seen"] > TOUCH_EVERY:
                 db.execute("update sessions set last_seen = ? where token_hash = ?", (now, row["token_hash"]))
         user = User(
@@ -382,13 +383,81 @@ class UserStore:
             created_at=row["u_created"],
             updated_at=row["u_updated"],
         )
-        return Session(user, row["token_hash"], row["created_at"], row["expires_at"], row["via"]), ""
+        return Session(user, row["token_hash"], row["created_at"], expires_at, row["via"]), ""
 
     def logout(self, token: str | None) -> None:
         if not token:
             return
         with self._db() as db:
             db.execute("update sessions set revoked = 1 where token_hash = ?", (_hash_token(token),))
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Columns added since the first release (sessions from before were all handed to a browser)."""
+    columns = {r["name"] for r in db.execute("pragma table_info(sessions)")}
+    if "pending" not in columns:
+        db.execute("alter table sessions add column pending integer not null default 0")
+
+
+def _life(the_role: Role) -> float:
+    """A session's full life: a working day, or a year for the wall screen."""
+    return MAX_SESSION_SECONDS if the_role.idle_expiry else SCREEN_SESSION_SECONDS
+
+
+def _locked_until(failures: int, at: float) -> float:
+    """Until when the name waits after ``failures`` failures, the last at ``at`` (0: no wait)."""
+    if failures >= LOCK_AFTER:
+        return at + LOCK_SECONDS
+    if failures >= SLOW_AFTER:
+        return at + 2 ** (failures - SLOW_AFTER + 1)
+    return 0.0
+
+
+def _refused(attempt: sqlite3.Row, now: float) -> LoginResult:
+    """The answer to an attempt made while the name waits or is locked (no password is checked)."""
+    wait = attempt["locked_until"] - now
+    locked = attempt["failures"] >= LOCK_AFTER
+    return LoginResult(
+        False,
+        f"{'账号已被临时锁定' if locked else '尝试过于频繁'}，请 {_duration(wait)}后再试。",
+        wait_seconds=wait,
+        locked=locked,
+        details={"reason": "locked" if locked else "throttled"},
+    )
+
+
+def _failed(failures: int, now: float, known: bool) -> LoginResult:
+    """The answer to a wrong password, already counted as the ``failures``-th."""
+    locked_until = _locked_until(failures, now)
+    locked = failures >= LOCK_AFTER
+    message = "用户名或密码不正确。"
+    if locked:
+        message += f"错误次数过多，账号已临时锁定 {_duration(LOCK_SECONDS)}。"
+    elif locked_until:
+        message += f"请 {_duration(locked_until - now)}后再试。"
+    return LoginResult(
+        False,
+        message,
+        wait_seconds=max(0.0, locked_until - now),
+        locked=locked,
+        details={"reason": "bad_password" if known else "unknown_user", "failures": failures},
+    )
+
+
+def _release(db: sqlite3.Connection, name: str, mine: int) -> None:
+    """A right password was the ``mine``-th attempt counted: it and the failures before it are forgiven;
+    attempts counted after it (still being checked in parallel) stay counted."""
+    row = db.execute("select failures, last_failure from attempts where username = ?", (name,)).fetchone()
+    if row is None:
+        return
+    left = row["failures"] - mine
+    if left <= 0:
+        db.execute("delete from attempts where username = ?", (name,))
+    else:
+        db.execute(
+            "update attempts set failures = ?, locked_until = ? where username = ?",
+            (left, _locked_until(left, row["last_failure"]), name),
+        )
 
 
 def _check_password(password: str) -> None:

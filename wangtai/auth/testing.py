@@ -22,10 +22,13 @@ def make_user(
 
 
 def session_token(paths: DataPaths, role: str, communities=(), areas=()) -> str:
-    """A logged-in session of a new user of ``role``."""
+    """A logged-in session of a new user of ``role``, as if its browser had sent the cookie back once
+    (not pending: it lives its role's full life, however late a test first uses it)."""
     username, password = make_user(paths, role, communities, areas)
-    result = UserStore(paths).login(username, password)
+    store = UserStore(paths)
+    result = store.login(username, password)
     assert result.ok, result.message
+    store.session(result.session_token, touch=False, from_cookie=True)
     return result.session_token
 
 

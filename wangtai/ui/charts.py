@@ -79,6 +79,12 @@ def _array(values) -> np.ndarray:
     return np.asarray(values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values)
 
 
+def _labels(values) -> np.ndarray:
+    """Names as category labels: plotly reads a few tags in labels (``<a href>`` makes a link), so data
+    values are HTML-escaped; plotly shows the entities as the characters."""
+    return np.asarray([fmt.html(v) for v in values], dtype=object)
+
+
 def _axis(title: str | None = None, **more) -> dict:
     axis = (
         {"title": {"text": title, "font": {"size": 15}}}
@@ -211,7 +217,7 @@ def ranked_bars(
         "text": text,
         "textposition": "outside",
         "x": _array(data[value]),
-        "y": _array(data[label]),
+        "y": _labels(data[label]),
         "type": "bar",
     }
     xaxis = _hbar_axis(value_title, float(data[value].max() or 1), tickformat=".0%" if percent else ",d")
@@ -325,7 +331,7 @@ def stacked_daily(daily: pd.DataFrame, height: int = 360) -> Chart:
                 "hovertemplate": "%{x|%m月%d日}<br>%{fullData.name}：%{y:,}<extra></extra>",
                 "legendgroup": channel,
                 "marker": {"color": CHANNEL_COLORS.get(channel), "pattern": {"shape": ""}},
-                "name": channel,
+                "name": fmt.html(channel),
                 "orientation": "v",
                 "showlegend": True,
                 "textposition": "auto",
@@ -361,7 +367,7 @@ def column_bars(
         "marker": {"color": color},
         "text": text,
         "textposition": "outside",
-        "x": _array(frame[x]),
+        "x": _labels(frame[x]),
         "y": _array(frame[y]),
         "type": "bar",
     }
@@ -409,7 +415,7 @@ def composition(frame: pd.DataFrame, dimension: str, height: int | None = None) 
         "text": text,
         "textposition": "outside",
         "x": _array(part["newcomers"]),
-        "y": _array(part["category"]),
+        "y": _labels(part["category"]),
         "type": "bar",
     }
     xaxis = _hbar_axis("新市民人数", float(part["newcomers"].max() or 1), tickformat=",d")

@@ -14,6 +14,7 @@ import streamlit as st
 
 from wangtai.paths import DataPaths
 from wangtai.runner import QueryError, Runner
+from wangtai.ui import format as fmt
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,15 @@ def _declared(name: str) -> set[str]:
         return set()
 
 
+def user_scope():
+    """The logged-in user's community scope, against every community (the one ``run`` enforces); None
+    when nobody is logged in."""
+    from wangtai.ui import login
+
+    principal = login.require()
+    return None if principal is None else _scope(principal)
+
+
 def _scope(principal):
     from wangtai.auth.scope import scope_for
 
@@ -108,13 +118,18 @@ def _run_unchecked(name: str, **params) -> pd.DataFrame:
     except QueryError as error:
         log.warning("query %s failed: %s", name, error)
         message = getattr(error, "message", str(error))
-        st.error(f"查询「{name}」失败：{message}。请在「数据状态」页查看各数据源，或联系运维人员。", icon="⚠️")
+        st.error(
+            f"查询「{name}」失败：{fmt.md(message)}。请在「数据状态」页查看各数据源，或联系运维人员。",
+            icon="⚠️",
+        )
         detail = getattr(error, "detail", "")
         if detail:
-            st.caption(f"技术细节：{detail[:300]}")
+            st.caption(f"技术细节：{fmt.md(detail[:300])}")
     except Exception as error:  # never a traceback on screen
         log.exception("query %s crashed", name)
-        st.error(f"查询「{name}」出错（{type(error).__name__}）：{error}。详细信息见服务器日志。", icon="⚠️")
+        st.error(
+            f"查询「{name}」出错（{type(error).__name__}）：{fmt.md(error)}。详细信息见服务器日志。", icon="⚠️"
+        )
     return pd.DataFrame()
 
 

@@ -1,12 +1,33 @@
-"""Number and date formats shown on screen: 69,012 · 24.6% · 11月27日 10:30."""
+"""Number and date formats shown on screen: 69,012 · 24.6% · 11月27日 10:30 — and data values (names of
+communities, 片区, units, users, files) made safe for the text they are put into: ``html`` for HTML
+(``st.markdown(unsafe_allow_html=True)``, plotly's labels), ``md`` for Markdown (titles, captions,
+metric labels, alerts)."""
 
+import html as _html
 import math
+import re
 from datetime import date, datetime
 
 import pandas as pd
 
 DASH = "—"
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def html(value) -> str:
+    """A data value for HTML: ``<style>`` stays text, an attribute cannot be closed. Also for plotly's
+    labels, which read a few tags (``<a href>``, ``<b>``, ``<br>``) and show entities as their character."""
+    return _html.escape(str(value), quote=True)
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md(value) -> str:
+    """A data value for Markdown: every ASCII punctuation mark backslash-escaped (CommonMark shows an
+    escaped mark as itself), so a name is never a link, a heading, a list, ``$`` maths or ``:red[…]``;
+    raw HTML is not rendered where ``md`` is used."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(value))
 
 
 def _missing(value) -> bool:

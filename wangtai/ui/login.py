@@ -8,6 +8,11 @@
   its first request; the server reads it from ``st.context.cookies``. The store keeps only the token's
   hash; logout, disabling the user or a new password revoke it; the idle limit and the absolute limit
   end it (a wall screen has no idle limit).
+- **The cookie reaches the browser before anything else happens**: the script that sets it is drawn on
+  the page that stays — never in a run that switches to the role's start page (``st.switch_page`` would
+  drop it before the browser ran it) — and reloads the page once it is set. The reloaded page presents
+  the cookie, which turns the store's *pending* session (10 minutes) into a full one; a session whose
+  cookie never arrived expires by itself instead of staying behind for a year.
 - **What**: the role decides the pages (refused with a Chinese message; the navigation shows only the
   allowed ones) and the query layer enforces the community scope on every query.
 - **Traceable**: logins, failures, logouts, page views with their filter, refusals go to the audit log.
@@ -24,6 +29,7 @@ from wangtai.auth import audit
 from wangtai.auth.roles import LEADER, OVERVIEW_PAGE, Role
 from wangtai.auth.store import User, UserStore
 from wangtai.paths import DataPaths
+from wangtai.ui import format as fmt
 
 COOKIE = "wangtai_session"
 TOKEN_KEY = "wangtai_auth_token"
@@ -31,6 +37,7 @@ PRINCIPAL_KEY = "wangtai_principal"
 CHECKED_KEY = "wangtai_auth_checked"
 VIEW_KEY = "wangtai_auth_last_view"
 COOKIE_SET_KEY = "wangtai_auth_cookie_set"
+COOKIE_DUE_KEY = "wangtai_auth_cookie_due"  # (token, expiry): to hand to the browser on a page that stays
 RECHECK_SECONDS = 60  # a session checked more than this long ago is checked again before a query
 FAIL_DELAY = 1.0  # seconds added to every failed login, on top of the store's growing wait
 
@@ -96,8 +103,10 @@ def require() -> Principal | None:
         return principal
     if time.monotonic() - st.session_state.get(CHECKED_KEY, 0) < RECHECK_SECONDS:
         return principal
-    session, _ = store().session(st.session_state.get(TOKEN_KEY), touch=False)
+    token = st.session_state.get(TOKEN_KEY)
+    session, _ = store().session(token, touch=False)
     if session is None:
+        _ended(token)
         st.session_state.pop(PRINCIPAL_KEY, None)
         st.rerun()
     st.session_state[CHECKED_KEY] = time.monotonic()
@@ -125,31 +134,46 @@ def gate(page: str, pages: tuple[tuple[str, str, str], ...]) -> Principal:
     if not principal.role.may_open(page, registered):
         allowed = principal.role.allowed_pages(registered)
         if page == OVERVIEW_PAGE and allowed:  # the start page of another role: go to this role's start
-            st.switch_page(allowed[0], query_params=st.query_params.to_dict())
+            st.switch_page(allowed[0], query_params=st.query_params.to_dict())  # the cookie is set there
+        _hand_over_cookie()
         record("page_denied", principal, ok=False, page=page)
         st.error(f"您的角色「{principal.role.label}」无权查看此页面。", icon="⛔")
         for path, label, icon in pages:
             if path in allowed:
                 st.page_link(path, label=label, icon=icon)
         st.stop()
+    _hand_over_cookie()
     return principal
 
 
 def _from_password() -> Principal:
     token = st.session_state.get(TOKEN_KEY) or _cookie()
-    session, why = store().session(token)
+    # the browser sent this token in its cookie: the session reached its browser (no longer pending)
+    session, why = store().session(token, from_cookie=token is not None and token == _cookie())
     if session is None:
+        _ended(token)
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state.pop(PRINCIPAL_KEY, None)
+        st.session_state.pop(COOKIE_DUE_KEY, None)
         if why in ("idle", "expired") and st.session_state.get("wangtai_auth_expired_seen") != token:
             st.session_state["wangtai_auth_expired_seen"] = token
             audit.record(_paths(), "session_expired", None, reason=why)
         login_page(why)
     st.session_state[TOKEN_KEY] = token
     if _cookie() != token and st.session_state.get(COOKIE_SET_KEY) != token:
-        _set_cookie(token, session.expires_at - time.time())
-        st.session_state[COOKIE_SET_KEY] = token
+        st.session_state[COOKIE_DUE_KEY] = (token, session.full_expires_at)
     return Principal(session.user, "password")
+
+
+def _hand_over_cookie() -> None:
+    """Give the browser its session cookie, on a page that stays (the gate calls this after deciding not
+    to switch pages): the script sets the cookie and reloads the page, whose new connection presents it."""
+    due = st.session_state.pop(COOKIE_DUE_KEY, None)
+    if due is None:
+        return
+    token, expires_at = due
+    _cookie_script(f"{COOKIE}={token}; max-age={int(max(0, expires_at - time.time()))}", reload=True)
+    st.session_state[COOKIE_SET_KEY] = token
 
 
 def _from_header() -> Principal:
@@ -204,20 +228,25 @@ def _header(name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _set_cookie(token: str, max_age: float) -> None:
-    _cookie_script(f"{COOKIE}={token}; max-age={int(max(0, max_age))}")
-
-
 def _clear_cookie() -> None:
     _cookie_script(f"{COOKIE}=; max-age=0")
 
 
-def _cookie_script(value: str) -> None:
+def _cookie_script(value: str, reload: bool = False) -> None:
+    """Set (or clear) the cookie; ``reload``: then load the page again, which presents the new cookie —
+    once per token (a browser that refuses the cookie is not reloaded again and again)."""
     # the token is URL-safe base64: nothing in it can break out of the string
+    again = (
+        "if (document.cookie.indexOf(v.split(';')[0]) >= 0 && sessionStorage.getItem('wt_reloaded') !== v) {"
+        " sessionStorage.setItem('wt_reloaded', v); location.reload(); }"
+        if reload
+        else ""
+    )
     st.html(
-        "<script>document.cookie = "
-        f"'{value}; path=/; SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');"
-        "</script>",
+        f"<script>(function(){{ const v = '{value}';"
+        " document.cookie = v + '; path=/; SameSite=Strict'"
+        " + (location.protocol === 'https:' ? '; Secure' : '');"
+        f" {again} }})();</script>",
         unsafe_allow_javascript=True,
         width=1,
     )
@@ -310,10 +339,11 @@ def user_box(principal: Principal) -> None:
     """In the sidebar: the user, the role and its scope, the logout button."""
     user = principal.user
     st.markdown(
-        f'<div class="wt-sub">👤 {user.display_name} · {user.role.label}</div>', unsafe_allow_html=True
+        f'<div class="wt-sub">👤 {fmt.html(user.display_name)} · {fmt.html(user.role.label)}</div>',
+        unsafe_allow_html=True,
     )
     if not user.role.all_communities:
-        st.caption(f"负责范围：{user.scope_text}")
+        st.caption(f"负责范围：{fmt.md(user.scope_text)}")
     if principal.via == "password":
         st.button("退出登录", key="wangtai_logout", on_click=logout, icon="🚪")
     elif principal.via == "oidc":
@@ -324,10 +354,19 @@ def logout() -> None:
     principal = current()
     token = st.session_state.pop(TOKEN_KEY, None)
     store().logout(token)
+    _ended(token)
     if principal is not None:
         record("logout", principal)
-    for key in (PRINCIPAL_KEY, COOKIE_SET_KEY, VIEW_KEY):
+    for key in (PRINCIPAL_KEY, COOKIE_SET_KEY, COOKIE_DUE_KEY, VIEW_KEY):
         st.session_state.pop(key, None)
+
+
+def _ended(token: str | None) -> None:
+    """A login ended (logout, expiry, revocation): the files it exported are deleted from the server."""
+    from wangtai.ui import exports
+
+    if token:
+        exports.forget(exports.owner_key(token))
 
 
 def page_view(page: str, area: str | None, community: str | None, label: str) -> None:

@@ -1,7 +1,10 @@
 """pydeck builders for offline maps: community boundaries drawn from data, no internet basemap.
 
 ``pdk.Deck(map_provider=None)`` and ``map_style`` left alone (DESIGN.md: ``map_style=None`` makes
-Streamlit fetch a Carto basemap). Every object carries a ready-made Chinese ``tip`` for the tooltip.
+Streamlit fetch a Carto basemap). Every object carries the tooltip's three lines as plain text (``tip``,
+shown bold, ``detail``, ``note``); the markup is in the deck's tooltip template (``TOOLTIP``), because
+Streamlit HTML-escapes every value it puts into the template — markup inside a value shows as literal tags,
+and a name is never read as HTML.
 An intranet tile server may be configured with ``WANGTAI_TILE_URL`` (off by default).
 
 Pages draw a map with ``chart(...)``: the layers, the view and the deck.gl JSON are built once per content
@@ -23,7 +26,11 @@ from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG
 from wangtai.ui import format as fmt
 from wangtai.ui import memo
 
-TOOLTIP = {"html": "{tip}", "style": {"fontSize": "15px", "backgroundColor": "#10243A", "color": "#FFFFFF"}}
+TOOLTIP = {
+    "html": "<b>{tip}</b><br/>{detail}<br/>{note}",
+    "style": {"fontSize": "15px", "backgroundColor": "#10243A", "color": "#FFFFFF"},
+}
+CELL_SIZE_NOTE = "网格约 170 米 × 180 米"
 # Newcomer density / share classes, light → dark; readable on the dark and the light theme.
 RAMP = [(255, 237, 160), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
 LINE = [120, 170, 210, 230]
@@ -61,11 +68,13 @@ def _geometry(text) -> dict | None:
     return geometry if isinstance(geometry, dict) and "coordinates" in geometry else None
 
 
-def _community_tip(row) -> str:
-    return (
-        f"<b>{row.community_name}</b>（{row.area}）<br/>实有人口 {fmt.num(row.residents)} 人<br/>"
-        f"新市民 {fmt.num(row.newcomers)} 人 · 占比 {fmt.pct(row.newcomer_share)}"
-    )
+def _community_tip(row) -> dict:
+    """The tooltip's lines of a community (plain text; the template adds the markup)."""
+    return {
+        "tip": f"{row.community_name}（{row.area}）",
+        "detail": f"实有人口 {fmt.num(row.residents)} 人",
+        "note": f"新市民 {fmt.num(row.newcomers)} 人 · 占比 {fmt.pct(row.newcomer_share)}",
+    }
 
 
 def boundaries_layer(
@@ -92,7 +101,7 @@ def boundaries_layer(
                 "type": "Feature",
                 "geometry": geometry,
                 "properties": {
-                    "tip": _community_tip(row),
+                    **_community_tip(row),
                     "fill": fill,
                     "line": LINE,
                     "width": 1.2,
@@ -145,7 +154,9 @@ def stack(*layers: pdk.Layer | None) -> list[pdk.Layer]:
 
 def cells_frame(density: pd.DataFrame) -> pd.DataFrame:
     """Density cells as rectangles with a colour class and a tooltip (already aggregated in SQL)."""
-    return pd.DataFrame(cells_records(density), columns=["polygon", "fill", "tip", "newcomers"])
+    return pd.DataFrame(
+        cells_records(density), columns=["polygon", "fill", "tip", "detail", "note", "newcomers"]
+    )
 
 
 def cells_records(density: pd.DataFrame) -> list[dict]:
@@ -162,6 +173,8 @@ def cells_records(density: pd.DataFrame) -> list[dict]:
             ],
             "fill": _class_color(float(n), breaks, 200),
             "tip": _cell_tip(n, s),
+            "detail": CELL_SIZE_NOTE,
+            "note": "",
             "newcomers": n,
         }
         for lat, lon, n, s in _cell_columns(density)
@@ -180,8 +193,8 @@ def cells_json(density: pd.DataFrame) -> str:
     # The tooltip is our own text (digits, "," "." "%" and "—" in a fixed template): nothing in it needs
     # escaping in JSON, so it is quoted as it is (tests compare with json.dumps).
     items = [
-        f'{{"fill":{fills[c]},"newcomers":{n},"polygon":{_cell_polygon(lat, lon)},'
-        f'"tip":"{_cell_tip(n, share)}"}}'
+        f'{{"detail":"{CELL_SIZE_NOTE}","fill":{fills[c]},"newcomers":{n},"note":"",'
+        f'"polygon":{_cell_polygon(lat, lon)},"tip":"{_cell_tip(n, share)}"}}'
         for (lat, lon, n, share), c in zip(columns, classes, strict=True)
     ]
     return "[" + ",".join(items) + "]"
@@ -207,10 +220,10 @@ def _cell_polygon(lat: float, lon: float) -> str:
 
 
 def _cell_tip(newcomers: int, share) -> str:
+    """A cell's first tooltip line (plain text)."""
     return (
-        f"本网格新市民 <b>{newcomers:,}</b> 人"  # = fmt.num of an int, without its float round trip
+        f"本网格新市民 {newcomers:,} 人"  # = fmt.num of an int, without its float round trip
         + (f"（占 {fmt.pct(share)}）" if share is not None else "")
-        + "<br/>网格约 170 米 × 180 米"
     )
 
 
@@ -369,7 +382,7 @@ def legend_html(values: pd.Series, percent: bool, title: str) -> str:
         float(pd.to_numeric(values, errors="coerce").max()),
     ]
     show = fmt.pct if percent else fmt.num
-    items = [f"<b>{title}</b>"]
+    items = [f"<b>{fmt.html(title)}</b>"]
     for i in range(len(edges) - 1):
         color = "rgb({},{},{})".format(*RAMP[min(i, len(RAMP) - 1)])
         items.append(

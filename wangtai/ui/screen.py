@@ -200,7 +200,7 @@ def _header(slide: Slide, filters, state: dict, config: Config, count: int, fres
 
     now = clock.now()
     left, middle, right = st.columns([7, 5, 5], vertical_alignment="center", gap="small")
-    left.title(f"{APP_NAME} · {filters.label}")
+    left.title(f"{APP_NAME} · {fmt.md(filters.label)}")
     if config.live and state["paused"]:
         status = '<span class="wt-dot wt-paused"></span>已暂停'
     elif config.live:
@@ -211,14 +211,15 @@ def _header(slide: Slide, filters, state: dict, config: Config, count: int, fres
         f'<span class="wt-pip{" on" if i == state["index"] else ""}"></span>' for i in range(min(count, 40))
     )
     middle.markdown(
-        f'<div class="wt-view"><b>{slide.title}</b><span class="wt-count">{state["index"] + 1} / {count}'
-        f"</span></div><div class='wt-pips'>{dots}</div>",
+        f'<div class="wt-view"><b>{fmt.html(slide.title)}</b>'
+        f'<span class="wt-count">{state["index"] + 1} / {count}</span></div>'
+        f"<div class='wt-pips'>{dots}</div>",
         unsafe_allow_html=True,
     )
     right.markdown(
         f'<div class="wt-clock"><span class="wt-date">{fmt.day(now)} {fmt.weekday(now.isoweekday())}</span>'
         f'<span class="wt-time">{now:%H:%M:%S}</span></div>'
-        f'<div class="wt-fresh">{fresh} · {status}</div>',
+        f'<div class="wt-fresh">{fmt.html(fresh)} · {status}</div>',
         unsafe_allow_html=True,
     )
 
@@ -300,7 +301,8 @@ def _styled(build, width: int, height: int, /, *args, **kwargs) -> go.Figure:
 
 
 def _caption(text: str) -> None:
-    st.markdown(f'<div class="wt-panel">{text}</div>', unsafe_allow_html=True)
+    """A panel's title (plain text: names in it are escaped here)."""
+    st.markdown(f'<div class="wt-panel">{fmt.html(text)}</div>', unsafe_allow_html=True)
 
 
 def _share_figure(share: pd.DataFrame, filters, n: int, height: int, size: tuple) -> go.Figure | None:
@@ -368,7 +370,7 @@ def overview_slide(filters, share: pd.DataFrame) -> dict:
     left, middle, right = st.columns([4, 4, 3], gap="medium")
     with left:
         _panel(
-            f"社区新市民占比前 12（{filters.area or '全街道'}）",
+            f"社区新市民占比前 12（{filters.everywhere}）",
             share_fig,
             "wt_s_share",
             "社区数据",

@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from wangtai.auth.scope import Scope, scope_for
+from wangtai.auth.scope import Scope
 from wangtai.ui import bootstrap, data, live, login
+from wangtai.ui import format as fmt
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.screen import CSS as SCREEN_CSS
 from wangtai.ui.style import CSS
@@ -43,6 +44,10 @@ class Filters:
     area: str | None = None
     community_code: str | None = None
     community_name: str | None = None
+    # What "every community of the 片区 (or of the subdistrict)" is for this user, when it is not the
+    # 片区 itself: a user responsible for some of its communities sees only those (their one community's
+    # name, or "我负责的社区（N 个）"). None: the 片区 (or the subdistrict) whole.
+    mine: str | None = None
 
     @property
     def params(self) -> dict:
@@ -50,7 +55,13 @@ class Filters:
 
     @property
     def label(self) -> str:
-        return self.community_name or self.area or "王台街道"
+        """What the page's figures are of: the community, else the 片区 (or the user's part of it)."""
+        return self.community_name or self.mine or self.area or "王台街道"
+
+    @property
+    def everywhere(self) -> str:
+        """What a list of every community in view covers (e.g. "社区新市民占比前 15（…）")."""
+        return self.mine or self.area or "全街道"
 
 
 def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
@@ -60,6 +71,8 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     its own header. ``?screen=1`` on any page switches to it."""
     if not screen and st.query_params.get("screen") == "1":
         st.switch_page(SCREEN_PAGE, query_params=st.query_params.to_dict())
+    if not st.get_option("client.disableDataExport"):  # the tables' own CSV download bypasses the audit
+        st.set_option("client.disableDataExport", True)
     st.set_page_config(
         page_title=f"{title} · {APP_NAME}",
         page_icon=icon,
@@ -78,7 +91,9 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     if not bootstrap.ensure_data(paths):
         st.stop()
     communities = data.run("communities")  # already cut to the user's communities by the query layer
-    filters = _filter_sidebar(communities, scope_for(principal.user, communities))
+    # the scope against *every* community, as the query layer enforces it: against the cut list alone, a
+    # user holding one community of a 片区 would seem to hold the whole 片区
+    filters = _filter_sidebar(communities, data.user_scope())
     login.page_view(page, filters.area, filters.community_code, filters.label)
     if screen:
         return filters
@@ -185,7 +200,19 @@ def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None) -> Fi
             state["community"] = community
     _mirror_to_url()
     code = state["community"]
-    return Filters(area=state["area"], community_code=code, community_name=names.get(code) if code else None)
+    mine = _mine(scope, state["area"], names, area_of) if restricted else None
+    return Filters(
+        area=state["area"], community_code=code, community_name=names.get(code) if code else None, mine=mine
+    )
+
+
+def _mine(scope: Scope, area: str | None, names: dict, area_of: dict) -> str | None:
+    """The label of a restricted user's communities in ``area`` (all of theirs when None), unless they hold
+    the 片区 whole (None: the 片区's own name is right)."""
+    if area is not None and area in scope.areas:
+        return None
+    inside = [c for c in names if area is None or area_of[c] == area]
+    return names[inside[0]] if len(inside) == 1 else f"我负责的社区（{len(inside)} 个）"
 
 
 def _into_scope(state: dict, scope: Scope, names: dict, area_of: dict) -> None:
@@ -208,7 +235,7 @@ def _into_scope(state: dict, scope: Scope, names: dict, area_of: dict) -> None:
 
 def _header(title: str, icon: str, filters: Filters) -> None:
     left, right = st.columns([5, 4], vertical_alignment="center")
-    left.title(f"{icon} {title} · {filters.label}")
+    left.title(f"{icon} {title} · {fmt.md(filters.label)}")
     with right:
         live.status(demo=is_demo())  # 实时/已暂停, data time, held snapshots, stale feeds: a live fragment
 

@@ -70,11 +70,14 @@ def _header(fig: go.Figure, spec: dict) -> None:
     filters = spec.get("filters")
     label = filters.label if filters is not None else "王台街道"
     now = clock.now()
-    title = f"<b>{APP_NAME} · {label}</b>　<span style='color:#3DA5FF'>{spec.get('title', '')}</span>"
+    title = (
+        f"<b>{APP_NAME} · {fmt.html(label)}</b>　"
+        f"<span style='color:#3DA5FF'>{fmt.html(spec.get('title', ''))}</span>"
+    )
     _text(fig, 0, 1.0, title, dict(size=34))
     right = f"{fmt.day(now)} {fmt.weekday(now.isoweekday())} {now:%H:%M}"
     if spec.get("fresh"):
-        right += f"<br><span style='font-size:18px;color:{MUTED}'>{spec['fresh']}</span>"
+        right += f"<br><span style='font-size:18px;color:{MUTED}'>{fmt.html(spec['fresh'])}</span>"
     _text(fig, 1, 1.0, right, dict(size=24), xanchor="right", align="right")
 
 
