@@ -17,9 +17,10 @@ run ``wangtai ingest --watch`` as a service); ``WANGTAI_INGEST_POLL`` sets the p
 
 from __future__ import annotations
 
+import atexit
 import logging
-import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +28,11 @@ from datetime import datetime, time, timedelta
 
 import pandas as pd
 
+from wangtai import settings
 from wangtai.paths import DataPaths
 
 log = logging.getLogger("wangtai.live")
 
-LIVE_INGEST_ENV = "WANGTAI_LIVE_INGEST"
-POLL_ENV = "WANGTAI_INGEST_POLL"
 DEFAULT_POLL = 1.0
 
 
@@ -131,14 +131,22 @@ def stale_feeds(freshness: pd.DataFrame, now: datetime) -> list[dict]:
 
 
 def live_ingest_enabled() -> bool:
-    return os.environ.get(LIVE_INGEST_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    return settings.get("live_ingest")
 
 
 def poll_seconds() -> float:
-    try:
-        return max(0.1, float(os.environ.get(POLL_ENV, DEFAULT_POLL)))
-    except ValueError:
-        return DEFAULT_POLL
+    return settings.get("ingest_poll")
+
+
+# Threads to stop before the interpreter exits: a daemon thread still running then keeps the runner and its
+# DuckDB connection alive through finalization, and DuckDB's bindings (nanobind) print ~40 "leaked" lines.
+_RUNNING: weakref.WeakSet[LiveIngest] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_running() -> None:
+    for worker in list(_RUNNING):
+        worker.stop(timeout=10)
 
 
 class LiveIngest:
@@ -167,6 +175,7 @@ class LiveIngest:
             self.stop_event.clear()
             self.thread = threading.Thread(target=self._loop, name="wangtai-live-ingest", daemon=True)
             self.thread.start()
+            _RUNNING.add(self)
         return self
 
     def stop(self, timeout: float = 10) -> None:
