@@ -123,7 +123,7 @@ SETTINGS: tuple[Setting, ...] = (
         "WANGTAI_RETENTION_DAYS",
         "int",
         90,
-        "原始文件（archive/、quarantine/）保留天数，过期由清理命令删除",
+        "原始文件（archive/、quarantine/）保留天数，过期由 `wangtai purge` 删除",
         minimum=1,
     ),
     Setting(

@@ -400,10 +400,3 @@ def _check_password(password: str) -> None:
 def _duration(seconds: float) -> str:
     seconds = max(1, round(seconds))
     return f"{seconds} 秒" if seconds < 120 else f"{round(seconds / 60)} 分钟"
-
-
-def _env_seconds(name: str, default: float, unit: float) -> float:
-    try:
-        return float(os.environ[name]) * unit
-    except (KeyError, ValueError):
-        return default
