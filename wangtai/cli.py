@@ -53,13 +53,12 @@ def cmd_ingest(args: argparse.Namespace, paths: DataPaths) -> int:
     if args.watch:  # a service: its reports go to the log file and stderr (journald), not to print
         logs.setup(paths, console=True)
         log.info("ingest service watching %s every %g s", paths.inbox, args.interval)
-        watch(paths, interval=args.interval, report=log.info)
+        watch(paths, interval=args.interval, report=None)  # ingest logs each file's result itself
         return 0
     logs.setup(paths)
     with progress.inbox_drain(paths):
         results = ingest_all(paths)
-    for result in results:
-        log.info(result.describe())
+    for result in results:  # ingest has logged them; the operator at the terminal reads them here
         print(result.describe())
     if not results:
         print("收件箱没有新文件。")

@@ -198,9 +198,7 @@ class LiveIngest:
             self.skipped += 1
             return None
         self.runs += 1
-        self.recent.extend(results)
-        for result in results:
-            log.info(result.describe())
+        self.recent.extend(results)  # (ingest has logged each file's result)
         return results
 
     def _loop(self) -> None:
