@@ -98,8 +98,15 @@ def _must_be_empty(folder: Path) -> None:
 
 
 def _private_dir(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    """The folder, and every folder created on the way to it, 0700 (mkdir's parents get the umask's mode)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        os.chmod(created, 0o700)
+    os.chmod(missing[0] if missing else folder, 0o700)
 
 
 def _skipped(relative: Path) -> bool:
