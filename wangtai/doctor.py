@@ -199,13 +199,13 @@ def check_key(paths: DataPaths) -> Iterator[Finding]:
         yield ok(check, f"{key}（0600，不在程序和数据目录中；请确认另有一份离线备份）")
 
 
-def check_disk(paths: DataPaths, min_free: int = MIN_FREE_BYTES) -> Iterator[Finding]:
+def check_disk(paths: DataPaths) -> Iterator[Finding]:
     folder = paths.root if paths.root.is_dir() else paths.root.parent
     if not folder.is_dir():
         return
     usage = shutil.disk_usage(folder)
     free_gib = usage.free / 1024**3
-    if usage.free < min_free or usage.free < usage.total * MIN_FREE_SHARE:
+    if usage.free < MIN_FREE_BYTES or usage.free < usage.total * MIN_FREE_SHARE:
         yield problem(
             "磁盘空间",
             f"数据目录所在磁盘只剩 {free_gib:.1f} GiB（{usage.free / usage.total:.0%}）。"
