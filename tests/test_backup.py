@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import copy_data
+from deploy_helpers import copy_data
 
 from wangtai import backup
 from wangtai.auth import audit

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from conftest import copy_data
+from deploy_helpers import copy_data
 
 from wangtai import logs
 from wangtai.paths import DataPaths

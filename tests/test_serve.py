@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import copy_data
+from deploy_helpers import copy_data, nginx_config, production_copy
 
 from wangtai import e2e, logs, serve
 from wangtai.auth.testing import make_user
@@ -26,14 +26,6 @@ from wangtai.paths import DataPaths
 REPO = Path(__file__).resolve().parent.parent
 UNITS = REPO / "deploy" / "systemd"
 NGINX = REPO / "deploy" / "nginx" / "wangtai.conf"
-
-
-def production_copy(demo_paths: DataPaths, root: Path) -> DataPaths:
-    """The demo's warehouse as if it were real data: campaign.toml without ``demo = true``."""
-    paths = copy_data(demo_paths, root)
-    campaign = paths.reference / "campaign.toml"
-    campaign.write_text(campaign.read_text(encoding="utf-8").replace("demo = true", ""), encoding="utf-8")
-    return paths
 
 
 @pytest.fixture
@@ -204,45 +196,6 @@ def test_the_nginx_sample_is_accepted_by_nginx(tmp_path: Path):
     config = nginx_config(tmp_path, https_port=e2e.free_port(), http_port=e2e.free_port(), upstream=8501)
     done = subprocess.run(["nginx", "-t", "-c", str(config)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-
-
-def nginx_config(folder: Path, https_port: int, http_port: int, upstream: int) -> Path:
-    """deploy/nginx/wangtai.conf in a throwaway nginx on local ports, with a self-signed certificate."""
-    cert, key = folder / "wangtai.crt", folder / "wangtai.key"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    site = NGINX.read_text(encoding="utf-8")
-    for old, new in (
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-        ("/etc/nginx/ssl/wangtai.crt", str(cert)),
-        ("/etc/nginx/ssl/wangtai.key", str(key)),
-        ("server 127.0.0.1:8501;", f"server 127.0.0.1:{upstream};"),
-        ("wangtai.example.gov.cn", "localhost"),
-    ):
-        assert old in site, old
-        site = site.replace(old, new)
-    (folder / "site.conf").write_text(site, encoding="utf-8")
-    temp = folder / "temp"
-    temp.mkdir()
-    main_conf = folder / "nginx.conf"
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    main_conf.write_text(
-        f"{user}daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n access_log off;\n client_body_temp_path {temp}/body;\n proxy_temp_path {temp}/proxy;\n"
-        f" fastcgi_temp_path {temp}/fcgi;\n uwsgi_temp_path {temp}/uwsgi;\n scgi_temp_path {temp}/scgi;\n"
-        f" include {folder}/site.conf;\n}}\n",
-        encoding="utf-8",
-    )
-    return main_conf
 
 
 def test_the_sample_settings_file_is_valid(monkeypatch):
