@@ -19,9 +19,10 @@ def copy_data(source: DataPaths, target_root: Path) -> DataPaths:
 
 
 def production_copy(demo_paths: DataPaths, root: Path) -> DataPaths:
-    """The demo's warehouse as if it were real data: campaign.toml without ``demo = true``."""
+    """The demo's warehouse as if it were real data: campaign.toml without ``demo = true``, no users."""
     shutil.copytree(demo_paths.root, root, dirs_exist_ok=True)
     paths = DataPaths(root)
+    shutil.rmtree(paths.state / "auth", ignore_errors=True)  # no users yet: others' tests may have made some
     campaign = paths.reference / "campaign.toml"
     campaign.write_text(campaign.read_text(encoding="utf-8").replace("demo = true", ""), encoding="utf-8")
     return paths

@@ -31,7 +31,7 @@ NGINX = REPO / "deploy" / "nginx" / "wangtai.conf"
 @pytest.fixture
 def production(demo_paths: DataPaths, tmp_path: Path) -> DataPaths:
     paths = production_copy(demo_paths, tmp_path / "data")
-    make_user(paths, "管理员", username="admin")
+    make_user(paths, "管理员")
     return paths
 
 
@@ -43,7 +43,7 @@ def refused(paths: DataPaths, capsys) -> str:
 
 def test_serve_refuses_the_demo(demo_paths: DataPaths, tmp_path, capsys):
     paths = copy_data(demo_paths, tmp_path / "demo")
-    make_user(paths, "管理员", username="admin")
+    make_user(paths, "管理员")
     message = refused(paths, capsys)
     assert "拒绝启动" in message and "演示数据" in message and "make run" in message
 
@@ -52,7 +52,7 @@ def test_serve_refuses_login_off_and_no_users(demo_paths: DataPaths, tmp_path, m
     paths = production_copy(demo_paths, tmp_path / "data")
     message = refused(paths, capsys)
     assert "还没有任何用户" in message and "wangtai user add" in message
-    make_user(paths, "管理员", username="admin")
+    make_user(paths, "管理员")
     monkeypatch.setenv("WANGTAI_AUTH", "off")
     assert "登录已关闭" in refused(paths, capsys)
     assert "serve refused" in logs.log_file(paths).read_text(encoding="utf-8")

@@ -75,6 +75,9 @@ def behind_nginx(browser_data: DataPaths, tmp_path_factory: pytest.TempPathFacto
                 except subprocess.TimeoutExpired:
                     process.kill()
         log.close()
+    # stopped after a browser session (so with its live-ingest thread): no nanobind "leaked" lines at exit
+    stopped = (folder / "serve.log").read_text(encoding="utf-8")
+    assert "dashboard stopped" in stopped and "leaked" not in stopped
 
 
 def test_login_over_https_through_nginx_sets_a_secure_cookie(raw_browser, behind_nginx):
