@@ -64,6 +64,18 @@ def test_every_consumer_reads_the_file(config):
     assert UserStore(DataPaths(Path("unused"))).idle == 300
 
 
+def test_the_wall_screen_refreshes_every_30_s_unless_configured(config, monkeypatch):
+    from wangtai.ui import live, screen
+
+    config("")
+    assert (screen.refresh_seconds(), live.refresh_seconds()) == (30, 2)
+    monkeypatch.setenv("WANGTAI_REFRESH_SECONDS", "0")  # 0 = no live updates, on the 大屏 too
+    assert (screen.refresh_seconds(), live.refresh_seconds()) == (0, 0)
+    config("refresh_seconds = 5\n")
+    monkeypatch.delenv("WANGTAI_REFRESH_SECONDS")
+    assert (screen.refresh_seconds(), live.refresh_seconds()) == (5, 5)
+
+
 def test_an_unknown_login_mode_still_stops_the_server(config):
     from wangtai import auth
 

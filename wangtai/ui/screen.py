@@ -136,7 +136,8 @@ def _toggle_pause() -> None:
 
 def refresh_seconds() -> int:
     """Seconds between live updates: ``WANGTAI_REFRESH_SECONDS`` as on the other pages (0 = off)."""
-    return max(0, _int(settings.configured("refresh_seconds"), DEFAULT_REFRESH))
+    configured = settings.configured("refresh_seconds")
+    return DEFAULT_REFRESH if configured is None else max(0, int(configured))
 
 
 def link_params(filters) -> dict:
