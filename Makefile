@@ -1,4 +1,5 @@
 # 智慧王台 — the two commands: `make run` (dashboard on demo data) and `make test` (all tests).
+# Deployment: `make serve` (production start, see README 部署) and `make bundle` (offline install archive).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make run THEME=light` for a bright room: the light theme's settings override config.toml's dark one.
 THEME_ENV := $(if $(filter light,$(THEME)),env $$(grep -v '^\#' .streamlit/light-theme.env | xargs),)
 
-.PHONY: run test lint bench screenshots clean-data
+.PHONY: run serve bundle test lint bench screenshots clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,14 @@ run: $(STAMP)
 		echo "演示：实时扫码登记模拟已启动（每分钟一个批次；make run SIMULATE=0 可关闭）"; \
 	fi; \
 	$(THEME_ENV) $(BIN)/streamlit run dashboard.py
+
+# Production: the configured address and port (wangtai.toml), no demo data, no simulator, login required.
+serve: $(STAMP)
+	$(BIN)/wangtai serve
+
+# dist/wangtai-bundle-<version>.tar.gz: the project, every wheel for Linux x86_64 / Python 3.11, install.sh.
+bundle:
+	PYTHON=$(PYTHON) scripts/bundle.sh
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from wangtai import e2e
+from wangtai import e2e, settings
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("WANGTAI_DATA_DIR", "data"))
+    parser.add_argument("--data-dir", default=str(settings.get("data_dir")))
     parser.add_argument("--out", default=str(e2e.REPO / "artifacts" / "screenshots"))
     parser.add_argument("--sizes", default="1920x1080,1366x768")
     parser.add_argument("--theme", choices=("dark", "light"), default="dark")

@@ -11,6 +11,7 @@ from wangtai.paths import DataPaths
 # Tests never depend on the wall clock; every module reads "now" from wangtai.clock.
 FROZEN_NOW = "2026-11-27T10:30:00"
 os.environ.setdefault("WANGTAI_NOW", FROZEN_NOW)
+os.environ["WANGTAI_CONFIG"] = ""  # no wangtai.toml lying around (./ or /etc/wangtai/) changes a test
 SMALL_RESIDENTS = 4_000
 
 

@@ -2,12 +2,15 @@
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from wangtai.paths import DataPaths
+
+log = logging.getLogger("wangtai.cli")
 
 
 def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -44,15 +47,20 @@ def cmd_prepare(args: argparse.Namespace, paths: DataPaths) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai import logs, progress
     from wangtai.ingest import ingest_all, watch
 
-    if args.watch:
-        watch(paths, interval=args.interval)
+    if args.watch:  # a service: its reports go to the log file and stderr (journald), not to print
+        logs.setup(paths, console=True)
+        log.info("ingest service watching %s every %g s", paths.inbox, args.interval)
+        watch(paths, interval=args.interval, report=None)  # ingest logs each file's result itself
         return 0
     from wangtai.ingest import faults
 
-    results = ingest_all(paths)
-    for result in results:
+    logs.setup(paths)
+    with progress.inbox_drain(paths):
+        results = ingest_all(paths)
+    for result in results:  # ingest has logged them; the operator at the terminal reads them here
         print(result.describe())
     problems = faults.load(paths).messages()  # a pause of ours, files set aside: not verdicts on files
     for message in problems:
@@ -181,7 +189,7 @@ def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wangtai", description="智慧王台 — 数据与运维命令")
-    parser.add_argument("--data-dir", help="数据目录（默认 ./data 或环境变量 WANGTAI_DATA_DIR）")
+    parser.add_argument("--data-dir", help="数据目录（默认取设置 data_dir，见 wangtai config）")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     demo = verbs.add_parser("demo", help="生成演示数据（合成数据）到 reference/ 和 inbox/")
@@ -229,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_auth_parsers(verbs)  # user add/list/disable/enable/passwd/unlock, audit
 
+    from wangtai.ops_cli import add_parsers as add_ops_parsers
+
+    add_ops_parsers(verbs)  # config, serve, backup, restore, doctor
+
     query = verbs.add_parser("query", help="运行一个命名查询")
     query.add_argument("name", nargs="?")
     query.add_argument("--param", action="append", default=[], metavar="名称=值")
@@ -257,12 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from wangtai.ingest import IngestError
+    from wangtai.settings import SettingError
 
     args = build_parser().parse_args(argv)
-    paths = DataPaths.from_env() if not args.data_dir else DataPaths(Path(args.data_dir).resolve())
     try:
+        paths = DataPaths.from_env() if not args.data_dir else DataPaths(Path(args.data_dir).resolve())
         return args.handler(args, paths)
-    except IngestError as error:  # a clerk's message, not a traceback
+    except (IngestError, SettingError) as error:  # a clerk's message, not a traceback
+        log.warning("wangtai %s: %s", args.verb, error)
         print(f"错误: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `wangtai query … | head`: the reader left; not an error

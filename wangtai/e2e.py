@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from wangtai import settings
+
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("WANGTAI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = str(settings.get("chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -21,10 +21,11 @@ run ``wangtai ingest --watch`` as a service); ``WANGTAI_INGEST_POLL`` sets the p
 
 from __future__ import annotations
 
+import atexit
 import logging
-import os
 import threading
 import time as clock_time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,12 +33,11 @@ from datetime import datetime, time, timedelta
 
 import pandas as pd
 
+from wangtai import settings
 from wangtai.paths import DataPaths
 
 log = logging.getLogger("wangtai.live")
 
-LIVE_INGEST_ENV = "WANGTAI_LIVE_INGEST"
-POLL_ENV = "WANGTAI_INGEST_POLL"
 DEFAULT_POLL = 1.0
 MAX_BACKOFF = 60.0  # seconds between tries at most while ingest is paused (e.g. the disk is full)
 
@@ -137,14 +137,22 @@ def stale_feeds(freshness: pd.DataFrame, now: datetime) -> list[dict]:
 
 
 def live_ingest_enabled() -> bool:
-    return os.environ.get(LIVE_INGEST_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    return settings.get("live_ingest")
 
 
 def poll_seconds() -> float:
-    try:
-        return max(0.1, float(os.environ.get(POLL_ENV, DEFAULT_POLL)))
-    except ValueError:
-        return DEFAULT_POLL
+    return settings.get("ingest_poll")
+
+
+# Threads to stop before the interpreter exits: a daemon thread still running then keeps the runner and its
+# DuckDB connection alive through finalization, and DuckDB's bindings (nanobind) print ~40 "leaked" lines.
+_RUNNING: weakref.WeakSet[LiveIngest] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_running() -> None:
+    for worker in list(_RUNNING):
+        worker.stop(timeout=10)
 
 
 class LiveIngest:
@@ -175,6 +183,7 @@ class LiveIngest:
             self.stop_event.clear()
             self.thread = threading.Thread(target=self._loop, name="wangtai-live-ingest", daemon=True)
             self.thread.start()
+            _RUNNING.add(self)
         return self
 
     def stop(self, timeout: float = 10) -> None:
@@ -198,9 +207,7 @@ class LiveIngest:
             self.skipped += 1
             return None
         self.runs += 1
-        self.recent.extend(results)
-        for result in results:
-            log.info(result.describe())
+        self.recent.extend(results)  # (ingest has logged each file's result)
         if faults.load(self.paths).pause is not None:  # each failed try costs a read: space them out
             self.backoff = min(max(self.interval, 2 * self.backoff), MAX_BACKOFF)
             self._next_try = clock_time.monotonic() + self.backoff

@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from wangtai import settings
+
 FEEDS = ("residents", "houses", "registrations", "source_records")
 
 # Files holding raw or pseudonymized personal data are readable by the service's user only
@@ -36,7 +38,7 @@ class DataPaths:
 
     @classmethod
     def from_env(cls) -> "DataPaths":
-        return cls(Path(os.environ.get("WANGTAI_DATA_DIR", "data")).resolve())
+        return cls(Path(settings.get("data_dir")).resolve())
 
     @property
     def reference(self) -> Path:
@@ -86,8 +88,8 @@ class DataPaths:
 
 def secret_file() -> Path:
     """The pseudonymization key: outside the repository and the data directory (DATA_CONTRACT.md §5)."""
-    explicit = os.environ.get("WANGTAI_SECRET_FILE")
+    explicit = settings.get("secret_file")
     if explicit:
-        return Path(explicit)
+        return explicit
     config_home = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
     return config_home / "wangtai" / "pseudonym.key"

@@ -11,17 +11,17 @@ How users sign in is configuration (``WANGTAI_AUTH``):
 - ``off``: no login — local development only, never a default; every page says so in red.
 """
 
-import os
+from wangtai import settings
 
 MODES = ("local", "oidc", "header", "off")
 
 
 def mode() -> str:
-    value = os.environ.get("WANGTAI_AUTH", "local").strip().lower() or "local"
+    value = settings.get("auth") or "local"
     if value not in MODES:
         raise RuntimeError(f"WANGTAI_AUTH={value!r}: 可选 {', '.join(MODES)}")
     return value
 
 
 def trusted_header() -> str:
-    return os.environ.get("WANGTAI_AUTH_HEADER", "X-Remote-User")
+    return settings.get("auth_header")

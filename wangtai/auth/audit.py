@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 from filelock import FileLock
 
+from wangtai import settings
 from wangtai.paths import DataPaths, secret_file
 
 EVENTS = {
@@ -70,8 +71,7 @@ def audit_file(paths: DataPaths) -> Path:
 def audit_key_file() -> Path:
     """The audit key: ``WANGTAI_AUDIT_KEY_FILE``, else ``audit.key`` beside the pseudonymization key
     (outside the repository and the data directory)."""
-    explicit = os.environ.get("WANGTAI_AUDIT_KEY_FILE")
-    return Path(explicit) if explicit else secret_file().with_name("audit.key")
+    return settings.get("audit_key_file") or secret_file().with_name("audit.key")
 
 
 def anchor_file(paths: DataPaths) -> Path:

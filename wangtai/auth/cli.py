@@ -5,10 +5,10 @@ operating-system user as the actor."""
 
 import argparse
 import getpass
-import os
 import sys
 from datetime import date, datetime, time, timedelta
 
+from wangtai import settings
 from wangtai.auth import audit
 from wangtai.auth.roles import ROLES
 from wangtai.auth.store import AuthError, UserStore
@@ -148,7 +148,7 @@ def demo_accounts_after_prepare(paths: DataPaths) -> None:
     from wangtai.firstrun import has_data
     from wangtai.ui.bootstrap import reference_says_demo
 
-    if has_data(paths) and reference_says_demo(paths) and os.environ.get("WANGTAI_DEMO_ACCOUNTS", "1") != "0":
+    if has_data(paths) and reference_says_demo(paths) and settings.get("demo_accounts"):
         from wangtai.auth.demo import ensure_demo_accounts
 
         ensure_demo_accounts(paths)

@@ -34,6 +34,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from wangtai import settings
 from wangtai.auth.roles import ROLES, Role, role
 from wangtai.paths import DataPaths
 
@@ -141,8 +142,8 @@ create table if not exists attempts (
 
 def auth_dir(paths: DataPaths) -> Path:
     """``<data dir>/state/auth``, or ``WANGTAI_AUTH_DIR`` (users shared by several data directories)."""
-    explicit = os.environ.get("WANGTAI_AUTH_DIR")
-    return Path(explicit) if explicit else paths.state / "auth"
+    explicit = settings.get("auth_dir")
+    return explicit if explicit else paths.state / "auth"
 
 
 class UserStore:
@@ -150,7 +151,7 @@ class UserStore:
         self.folder = auth_dir(paths)
         self.file = self.folder / "users.sqlite"
         self.now = now
-        self.idle = idle if idle is not None else _env_seconds("WANGTAI_IDLE_MINUTES", IDLE_SECONDS, 60)
+        self.idle = idle if idle is not None else settings.get("idle_minutes") * 60
         self._ready = False
 
     # ---- plumbing --------------------------------------------------------------------------------
@@ -468,10 +469,3 @@ def _check_password(password: str) -> None:
 def _duration(seconds: float) -> str:
     seconds = max(1, round(seconds))
     return f"{seconds} 秒" if seconds < 120 else f"{round(seconds / 60)} 分钟"
-
-
-def _env_seconds(name: str, default: float, unit: float) -> float:
-    try:
-        return float(os.environ[name]) * unit
-    except (KeyError, ValueError):
-        return default

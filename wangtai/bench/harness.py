@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from wangtai.bench import BENCH_NOW
+from wangtai.progress import Steps, on_terminal
 
 REPO = Path(__file__).resolve().parent.parent.parent
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
@@ -129,6 +130,14 @@ def machine() -> dict:
     }
 
 
+def _phase(steps: Steps, scale: int, what: str, label: str) -> None:
+    """A bar on a terminal (wangtai.progress); otherwise one line per phase, for a log."""
+    if on_terminal():
+        steps.step(label)
+    else:
+        print(f"[{scale:,}] {what} …", file=sys.stderr, flush=True)
+
+
 def bench_scale(scale: int, data_root: Path, args) -> dict:
     root = data_root / f"r{scale}"
     env = dict(os.environ)
@@ -146,9 +155,10 @@ def bench_scale(scale: int, data_root: Path, args) -> dict:
     tmp = data_root / f"results-{scale}"
     tmp.mkdir(parents=True, exist_ok=True)
     reuse = args.reuse and (root / "warehouse" / "manifest").is_dir()
+    steps = Steps((0 if reuse else 2) + 1 + (0 if args.no_baseline else 1), f"基准 {scale:,} 人")
     if not reuse:
         shutil.rmtree(root, ignore_errors=True)
-        print(f"[{scale:,}] generating demo data …", file=sys.stderr, flush=True)
+        _phase(steps, scale, "generating demo data", "生成演示数据")
         results["generate"] = run_phase(
             "generate",
             root,
@@ -156,7 +166,7 @@ def bench_scale(scale: int, data_root: Path, args) -> dict:
             env,
             ["--residents", str(scale), "--seed", str(args.seed)],
         )
-        print(f"[{scale:,}] ingesting …", file=sys.stderr, flush=True)
+        _phase(steps, scale, "ingesting", "入库")
         results["ingest"] = run_phase("ingest", root, tmp / "ingest.json", env, [])
     timing = [
         "--repeats",
@@ -166,14 +176,15 @@ def bench_scale(scale: int, data_root: Path, args) -> dict:
         "--budget",
         str(args.budget),
     ]
-    print(f"[{scale:,}] serving: queries and pages …", file=sys.stderr, flush=True)
+    _phase(steps, scale, "serving: queries and pages", "查询与页面")
     results["serve"] = run_phase("serve", root, tmp / "serve.json", env, timing)
     results["others_during"] = _others()
     if not args.no_baseline:
-        print(f"[{scale:,}] pandas baseline …", file=sys.stderr, flush=True)
+        _phase(steps, scale, "pandas baseline", "pandas 基线")
         results["baseline"] = run_phase(
             "baseline", root, tmp / "baseline.json", env, [*timing, "--serve-result", str(tmp / "serve.json")]
         )
+    steps.close()
     results["load_after"] = _loadavg()
     results["finished"] = datetime.now().isoformat(timespec="seconds")
     (data_root / f"results-{scale}.json").write_text(

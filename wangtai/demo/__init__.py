@@ -26,6 +26,7 @@ from wangtai.demo.people import LIVING, build_people
 from wangtai.demo.residents_file import write_residents
 from wangtai.demo.units import build_units
 from wangtai.paths import DataPaths
+from wangtai.progress import Steps
 
 __all__ = ["generate"]
 
@@ -63,7 +64,9 @@ def generate(
     rng = np.random.default_rng(seed)
     stamp = f"{now:%Y%m%d_%H%M%S}"
     written = []
+    steps = Steps(7, f"生成演示数据（{residents:,} 人）")
 
+    steps.step("区划与单位")
     geo = geography.build()
     units = build_units(geo, np.random.default_rng(geography.GEO_SEED))
     ref = paths.reference
@@ -85,28 +88,35 @@ def generate(
         ref / n for n in ("communities.parquet", "units.parquet", "boundaries.geojson", "campaign.toml")
     ]
 
+    steps.step("人员")
     people, construction, _ = build_people(geo, units, residents, rng, now_us)
+    steps.step("房屋")
     houses = build_houses(geo, units, people, construction, rng, now_us)
+    steps.step("实有人口与房屋文件")
     res_path = paths.feed_inbox("residents") / f"residents_{stamp}.parquet"
     n_res, bad_res = write_residents(res_path, geo, units, people, houses, rng, now_us, bad_rows)
     house_path = paths.feed_inbox("houses") / f"houses_{stamp}.parquet"
     n_houses, bad_houses = write_houses(house_path, geo, houses, rng, now_us, bad_rows)
     written += [res_path, house_path]
 
+    steps.step("扫码登记")
     scans = events.build_scans(people, units, rng, now, now_us)
     reg_files, bad_reg, redelivered = events.write_registrations(
         paths.feed_inbox("registrations"), scans, people, units, rng, now, bad_rows
     )
+    steps.step("部门数据")
     records = events.build_records(people, units, rng, now_us)
     rec_files, bad_rec = events.write_records(
         paths.feed_inbox("source_records"), records, people, rng, now, now_us, bad_rows
     )
     written += reg_files + rec_files
 
+    steps.step("汇总")
     snap = people.n_snapshot
     living_new = people.newcomer[:snap] & (people.status[:snap] == LIVING)
     registered = np.zeros(len(people.comm), bool)
     registered[scans["person"]] = True
+    steps.close()
     return {
         "now": now.isoformat(sep=" "),
         "seed": seed,

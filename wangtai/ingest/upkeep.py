@@ -6,7 +6,7 @@
   the audit log — is never cut off mid-write), and once per process tighten the folders that hold personal
   data to 0700 and their files to 0600 (DATA_CONTRACT.md §5; new files are created so).
 - ``purge`` — raw files (archive/, quarantine/: the inbox files as they arrived, refused rows as text)
-  older than the retention (``WANGTAI_RETENTION_DAYS``, default 90) are deleted; ``wangtai purge`` runs it
+  older than the retention (setting ``retention_days``, default 90) are deleted; ``wangtai purge`` runs it
   and writes an audit event. The manifest rows stay: they hold no personal data, and their
   ``archive_file`` / ``quarantine_file`` may then name a file that is gone.
 """
@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from wangtai import clock
+from wangtai import clock, settings
 from wangtai.ingest.errors import IngestError
 from wangtai.paths import FEEDS, PRIVATE_DIR, PRIVATE_FILE, DataPaths
 
 log = logging.getLogger("wangtai.ingest")
 
-RETENTION_ENV = "WANGTAI_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 90
 STALE_TEMP_SECONDS = 300.0  # a temporary file untouched this long belongs to a writer that died
 SWEEP_EVERY = 600.0  # seconds between two sweeps for temporary files in one process
 _BATCH_TIME = re.compile(r"^(\d{8}T\d{12})-")
@@ -130,22 +128,12 @@ def _chmod(path: Path, mode: int) -> int:
 
 
 def retention_days(strict: bool = True) -> int:
-    """Days raw files are kept (``WANGTAI_RETENTION_DAYS``, at least 1). Not strict: a bad setting is
+    """Days raw files are kept (setting ``retention_days``, at least 1). Not strict: a bad setting is
     logged and the default used (ingest must not stop for it; ``wangtai purge`` refuses it)."""
-    raw = os.environ.get(RETENTION_ENV, "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    try:
-        days = int(raw)
-        if days < 1:
-            raise ValueError
-        return days
-    except ValueError:
-        message = f"{RETENTION_ENV} 应为不小于 1 的整数（天数），现为“{raw}”。"
-        if strict:
-            raise IngestError(message) from None
-        log.warning(message)
-        return DEFAULT_RETENTION_DAYS
+    effective = settings.lookup("retention_days")
+    if effective.problem and strict:
+        raise IngestError(f"保留天数设置有误：{effective.problem}")
+    return effective.value
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ Set WANGTAI_AUTO_DEMO=0 to turn that off.
 Otherwise show what is missing and how to fill it — "尚无数据" — instead of empty charts.
 """
 
-import os
 import tomllib
 
 import streamlit as st
 
+from wangtai import settings
 from wangtai.paths import DataPaths
 
 DEMO_RESIDENTS_ENV = "WANGTAI_DEMO_RESIDENTS"
@@ -27,7 +27,7 @@ def has_warehouse(paths: DataPaths) -> bool:
 
 
 def auto_demo_enabled() -> bool:
-    return os.environ.get("WANGTAI_AUTO_DEMO", "1").strip().lower() not in ("0", "false", "no", "off")
+    return settings.get("auto_demo")
 
 
 def generate_demo(paths: DataPaths) -> None:
@@ -36,7 +36,7 @@ def generate_demo(paths: DataPaths) -> None:
     from wangtai.ingest import ingest_all
 
     paths.ensure()
-    residents = int(os.environ.get(DEMO_RESIDENTS_ENV, "69000"))
+    residents = settings.get("demo_residents")
     generate(paths, residents=residents)
     ingest_all(paths)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from wangtai import settings
 from wangtai.paths import DataPaths
 from wangtai.runner import QueryError, Runner
 from wangtai.ui import format as fmt
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def data_paths() -> DataPaths:
     """The data directory (``WANGTAI_DATA_DIR``), resolved once per value: pages ask for it dozens of times
     per run, and resolving is a file-system call each time."""
-    return _paths(os.environ.get("WANGTAI_DATA_DIR", "data"), os.getcwd())
+    return _paths(str(settings.get("data_dir")), os.getcwd())
 
 
 @functools.lru_cache(maxsize=16)

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from wangtai import clock
+from wangtai import clock, settings
 from wangtai.ingest import faults
 from wangtai.live import LiveIngest, live_ingest_enabled, process_ingest, stale_feeds
 from wangtai.paths import DataPaths
@@ -99,7 +98,7 @@ def minute() -> str:
 
 def refresh_seconds() -> float:
     try:
-        return max(0.0, float(os.environ.get(REFRESH_ENV, DEFAULT_REFRESH)))
+        return max(0.0, settings.get("refresh_seconds"))
     except ValueError:
         return DEFAULT_REFRESH
 

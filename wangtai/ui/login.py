@@ -18,13 +18,12 @@
 - **Traceable**: logins, failures, logouts, page views with their filter, refusals go to the audit log.
 """
 
-import os
 import time
 from dataclasses import dataclass
 
 import streamlit as st
 
-from wangtai import auth
+from wangtai import auth, settings
 from wangtai.auth import audit
 from wangtai.auth.roles import LEADER, OVERVIEW_PAGE, Role
 from wangtai.auth.store import User, UserStore
@@ -315,7 +314,7 @@ def _no_users_hint() -> None:
     demo = bootstrap.reference_says_demo(paths) or (
         not bootstrap.has_reference(paths) and bootstrap.auto_demo_enabled()
     )
-    if demo and os.environ.get("WANGTAI_DEMO_ACCOUNTS", "1") != "0":
+    if demo and settings.get("demo_accounts"):
         ensure_demo_accounts(paths)  # printed on the server's console, never shown in the browser
     if accounts_file(paths).exists():
         st.info(

@@ -15,13 +15,13 @@ cells, and was rebuilt on every rerun.
 import functools
 import json
 import math
-import os
 
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from wangtai import settings
 from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG
 from wangtai.ui import format as fmt
 from wangtai.ui import memo
@@ -247,7 +247,7 @@ class RawJSON(str):
 
 
 def tile_url() -> str:
-    return os.environ.get("WANGTAI_TILE_URL", "").strip()
+    return settings.get("tile_url")
 
 
 def tile_layer() -> pdk.Layer | None:

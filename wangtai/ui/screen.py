@@ -15,7 +15,6 @@ without cut-off or overlap. The link is the configuration, so a wall screen is j
 Every figure comes from the same named queries as the normal pages, through ``wangtai.ui.data``.
 """
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -24,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from wangtai import clock
+from wangtai import clock, settings
 from wangtai.ui import charts, data, maps, memo
 from wangtai.ui import format as fmt
 from wangtai.ui import kpis as figures_of
@@ -137,7 +136,8 @@ def _toggle_pause() -> None:
 
 def refresh_seconds() -> int:
     """Seconds between live updates: ``WANGTAI_REFRESH_SECONDS`` as on the other pages (0 = off)."""
-    return max(0, _int(os.environ.get("WANGTAI_REFRESH_SECONDS"), DEFAULT_REFRESH))
+    configured = settings.configured("refresh_seconds")
+    return DEFAULT_REFRESH if configured is None else max(0, int(configured))
 
 
 def link_params(filters) -> dict:
@@ -172,7 +172,7 @@ def show(filters) -> None:
     state = _state(signature)
     from wangtai.ui.setup import freshness_text
 
-    st.html(script(frozen=bool(os.environ.get("WANGTAI_NOW"))), unsafe_allow_javascript=True)
+    st.html(script(frozen=bool(settings.get("now"))), unsafe_allow_javascript=True)
 
     @st.fragment(run_every=tick_seconds(config, len(deck), state["paused"]))
     def _slide() -> None:
