@@ -104,6 +104,34 @@ def test_serve_listens_on_the_configured_address_and_stops_cleanly(production: D
     assert f"dashboard starting on 0.0.0.0:{port}" in text and "dashboard stopped" in text
 
 
+def test_serve_ingests_before_anybody_opens_a_page(production: DataPaths, tmp_path: Path):
+    """Issue 12 item 9: live ingest does not wait for a visitor (no page is ever requested here)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    archived = sorted((production.archive / "registrations").glob("*.parquet"))[0]
+    table = pq.read_table(archived).slice(0, 20)
+    table = table.set_column(0, "scan_id", pc.binary_join_element_wise("NOVISIT", table["scan_id"], ""))
+    inbox = production.feed_inbox("registrations")
+    pq.write_table(table, inbox / "no_visitor.parquet")
+    port = e2e.free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "WANGTAI_CONFIG": "", "WANGTAI_PORT": str(port)}
+    env.update({"WANGTAI_DATA_DIR": str(production.root), "WANGTAI_LIVE_INGEST": "1"})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wangtai", "serve"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _wait_healthy(server, f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 30
+        while (inbox / "no_visitor.parquet").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not (inbox / "no_visitor.parquet").exists(), "the inbox file waited for a visitor"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert list((production.archive / "registrations").glob("*__no_visitor.parquet"))
+
+
 def _wait_healthy(server: subprocess.Popen, url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -107,6 +107,10 @@ def run(paths: DataPaths, port: int | None = None) -> int:
     argv = streamlit_argv(port)
     log.info("dashboard starting on %s:%s over %s", argv[3], argv[5], paths.root)
     os.chdir(REPO)
+    from wangtai import live
+
+    if live.live_ingest_enabled():  # ingest from the start, not when the first visitor opens a page
+        live.process_ingest(paths)
     from streamlit.web import cli
 
     try:
