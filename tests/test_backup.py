@@ -77,6 +77,29 @@ def test_a_restored_backup_gives_identical_answers_and_a_valid_audit_chain(live:
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
+def test_a_backup_whose_audit_log_was_cut_restores_with_the_cut_shown(live: DataPaths, tmp_path: Path):
+    """The anchor travels with the backup signed for the copy: a log cut short in the backup folder does
+    not adopt it, so the restored chain reports the cut instead of starting afresh."""
+    assert main(["--data-dir", str(live.root), "backup", str(tmp_path / "backup")]) == 0
+    copied = tmp_path / "backup" / "state" / "audit" / "audit.jsonl"
+    lines = copied.read_bytes().splitlines(keepends=True)
+    copied.write_bytes(b"".join(lines[:-1]))  # the last event dropped
+    manifest = tmp_path / "backup" / backup.MANIFEST
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(  # sizes made to agree again
+            f'"state/audit/audit.jsonl": {sum(map(len, lines))}',
+            f'"state/audit/audit.jsonl": {sum(map(len, lines[:-1]))}',
+        ),
+        encoding="utf-8",
+    )
+    restored = DataPaths(tmp_path / "restored")
+    assert (
+        main(["--data-dir", str(restored.root), "restore", str(tmp_path / "backup")]) == 1
+    )  # restored, warned
+    assert audit.audit_file(restored).read_bytes() == b"".join(lines[:-1])
+    assert not audit.check(restored).ok
+
+
 def test_the_backup_is_private_and_leaves_out_locks_logs_and_raw_inbox(live: DataPaths, tmp_path: Path):
     (live.state / "logs").mkdir(parents=True, exist_ok=True)
     (live.state / "logs" / "wangtai.log").write_text("x", encoding="utf-8")

@@ -35,6 +35,7 @@ from pathlib import Path
 from wangtai import clock
 from wangtai.paths import DataPaths
 
+ANCHOR = "audit-anchor.json"  # beside the copied log: its head, signed for the copy
 MANIFEST = "BACKUP.json"
 FOLDERS = ("warehouse", "quarantine", "reference", "state")
 OPTIONAL = ("archive", "inbox")
@@ -123,7 +124,7 @@ def _copy_tree(paths: DataPaths, name: str, into: Path, copied: Copied) -> None:
         if source.suffix in SQLITE_SUFFIXES:
             _copy_sqlite(source, target)
         elif relative.parts[:2] == ("state", "audit") and source.suffix == ".jsonl":
-            _copy_audit(source, target)
+            _copy_audit(paths, source, target)
         else:
             _copy_file(source, target)
         copied.add(target)
@@ -158,10 +159,18 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         dst.execute("pragma journal_mode=delete")
 
 
-def _copy_audit(source: Path, target: Path) -> None:
-    """The audit log up to its last whole line, read under the lock its writers hold."""
+def _copy_audit(paths: DataPaths, source: Path, target: Path) -> None:
+    """The audit log up to its last whole line, read under the lock its writers hold, with its anchor signed
+    for the copy (the anchor lives beside the key, by the log's path: a restore elsewhere adopts it)."""
+    from wangtai.auth import audit
+
     with _audit_lock(source):
         _copy_file(source, target)
+        anchor = audit.portable_anchor(paths) if source == audit.audit_file(paths) else None
+    if anchor is not None:
+        fd = os.open(target.with_name(ANCHOR), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as out:
+            json.dump(anchor, out)
 
 
 @contextmanager
@@ -240,6 +249,10 @@ def restore(source: Path, paths: DataPaths, force: bool = False) -> Restored:
     paths.ensure()
     from wangtai.auth import audit
 
+    portable = audit.audit_file(paths).with_name(ANCHOR)
+    if portable.is_file():
+        audit.adopt_anchor(paths, json.loads(portable.read_text(encoding="utf-8")))
+        portable.unlink()
     ok, broken = audit.verify(paths)
     return Restored(count, moved, ok, broken)
 

@@ -154,6 +154,10 @@ def _write_anchor(paths: DataPaths, key: bytes, size_before: int) -> None:
     head = _last_hash(file)
     anchor = {"log": log, "lines": lines, "size": size, "head": head}
     anchor["mac"] = _anchor_mac(key, log, lines, size, head)
+    _store_anchor(paths, anchor)
+
+
+def _store_anchor(paths: DataPaths, anchor: dict) -> None:
     target = anchor_file(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(target.parent, 0o700)
@@ -164,6 +168,46 @@ def _write_anchor(paths: DataPaths, key: bytes, size_before: int) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, target)
+
+
+PORTABLE = "portable"  # the log name a backup's anchor is signed for: valid wherever the copy lands
+
+
+def portable_anchor(paths: DataPaths) -> dict | None:
+    """The head of this log, signed for a copy (a backup), when the log's own anchor vouches for it now;
+    None when there is nothing to vouch for (no key, no anchor, or an anchor that does not match)."""
+    key, file = _key(create=False), audit_file(paths)
+    anchor = _read_anchor(paths)
+    if key is None or anchor is None or not file.exists() or not _anchor_ok(anchor, key, str(file.resolve())):
+        return None
+    if anchor["size"] != file.stat().st_size or anchor["head"] != _last_hash(file):
+        return None
+    lines, size, head = int(anchor["lines"]), int(anchor["size"]), str(anchor["head"])
+    mac = _anchor_mac(key, PORTABLE, lines, size, head)
+    return {"log": PORTABLE, "lines": lines, "size": size, "head": head, "mac": mac}
+
+
+def adopt_anchor(paths: DataPaths, portable: dict) -> bool:
+    """A restored log takes over its backup's anchor when the copy is exactly what was anchored (its size
+    and last line) and the anchor is signed with this key; False (nothing written) otherwise."""
+    key, file = _key(create=False), audit_file(paths)
+    if key is None or not file.exists() or not _anchor_ok(portable, key, PORTABLE):
+        return False
+    if portable["size"] != file.stat().st_size or portable["head"] != _last_hash(file):
+        return False
+    log = str(file.resolve())
+    lines, size, head = int(portable["lines"]), int(portable["size"]), str(portable["head"])
+    _store_anchor(
+        paths,
+        {
+            "log": log,
+            "lines": lines,
+            "size": size,
+            "head": head,
+            "mac": _anchor_mac(key, log, lines, size, head),
+        },
+    )
+    return True
 
 
 # ---- writing ----------------------------------------------------------------------------------------------
