@@ -29,6 +29,7 @@ def sound(demo_paths: DataPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     key.parent.mkdir()
     shutil.copy(secret_file(), key)
     os.chmod(key, 0o600)
+    monkeypatch.setenv("WANGTAI_AUDIT_KEY_FILE", str(audit.audit_key_file()))  # the log keeps its key
     monkeypatch.setenv("WANGTAI_SECRET_FILE", str(key))
     browser = tmp_path / "bin" / "chromium"  # the check is that the configured browser is there
     browser.parent.mkdir()
@@ -87,7 +88,7 @@ def test_a_broken_audit_line_is_found(sound: DataPaths, capsys):
     file.write_text("".join(lines), encoding="utf-8")
     code, out = doctor_says(sound, capsys)
     assert code == 1
-    assert "✗ 审计日志" in out and "校验不符" in out
+    assert "✗ 审计日志" in out and "第 1 行" in out, out
 
 
 def test_a_held_snapshot_is_found(sound: DataPaths, capsys):

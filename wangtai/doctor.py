@@ -261,15 +261,14 @@ def check_audit(paths: DataPaths) -> Iterator[Finding]:
     if not audit.audit_file(paths).exists():
         yield note("审计日志", "尚无审计日志（还没有人登录过）。")
         return
-    result = audit.verify(paths)
-    intact, where = (result[0], result[1]) if isinstance(result, tuple) else (bool(result), None)
-    if intact:
-        yield ok("审计日志", "校验链完整")
+    verdict = audit.check(paths)
+    key = audit.audit_key_file()
+    if verdict.ok:
+        yield ok("审计日志", f"校验链完整，签名密钥 {key}，链头锚点 {audit.anchor_file(paths)}")
     else:
-        at = f"第 {where} 行起" if where else ""
         yield problem(
             "审计日志",
-            f"审计日志校验不符（{at}），日志可能被改动、截断或损坏。请保留现场、"
+            f"{verdict.reason}（签名密钥 {key}）。日志可能被改动、截断或损坏：请保留现场、"
             "与备份中的审计日志比对，并报告安全管理员。",
         )
 
