@@ -236,12 +236,13 @@ def markdown_table() -> str:
         lines += [
             f"**{feed.label}**（`inbox/{name}/`）",
             "",
-            "| 字段 | 可用的列名 | 必填 | 内容 |",
-            "|---|---|---|---|",
+            "| 字段 | 可用的列名 | 必填 | 内容 | 格式或取值 |",
+            "|---|---|---|---|---|",
         ]
         for column in feed.columns:
             names = "、".join(COLUMNS[name][column.name][0])
             required = "可空" if column.nullable else "必填"
-            lines.append(f"| `{column.name}` | {names} | {required} | {_type_text(column)} |")
+            what = COLUMNS[name][column.name][1]
+            lines.append(f"| `{column.name}` | {names} | {required} | {what} | {_type_text(column)} |")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
