@@ -746,3 +746,20 @@ def test_bad_rows_problem_mask_matches() -> None:
     from wangtai.ingest.readers.feedfile import _is_set_mask
 
     assert _is_set_mask(np.array([None, "x", None], dtype=object)).tolist() == [False, True, False]
+
+
+def test_recognise_feed_from_the_first_rows(tmp_path: Path) -> None:
+    scans = [
+        ["扫码编号", "扫码时间", "身份证号", "单位编码", "渠道", "场所"],
+        ["S1", "2026-11-20 08:00", IDS[0], "U", "扫码自助", "其他"],
+    ]
+    assert recognise_feed(csv_file(tmp_path / "s.csv", [["标题"], *scans], "gb18030", "\t")) == [
+        "registrations"
+    ]
+    assert recognise_feed(csv_file(tmp_path / "r.csv", [HEAD, resident(0)], "utf-8-sig")) == ["residents"]
+    frame = {name: [v] for name, v in zip(FEEDS["residents"].column_names, resident(0), strict=True)}
+    pq.write_table(pa.table(frame), tmp_path / "r.parquet")
+    assert recognise_feed(tmp_path / "r.parquet") == ["residents"]
+    assert recognise_feed(csv_file(tmp_path / "x.csv", [["证件", "名字"], [IDS[0], NAMES[0]]])) == []
+    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    assert recognise_feed(tmp_path / "x.pdf") == []

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from wangtai.contract import FEEDS, Feed
 from wangtai.ingest.readers.feedfile import FeedFile, ReadBatch, Refusal, merge_problems, refused
+from wangtai.ingest.readers.header_row import recognise
 from wangtai.ingest.readers.headers import HeaderNames, builtin_names, load_header_names
 from wangtai.ingest.readers.kinds import (
     FORMAT_LABELS,
@@ -90,7 +91,32 @@ def _open_as(fmt: str, path: Path, feed: Feed, names: HeaderNames, notes: list[s
 
 
 def recognise_feed(path: str | Path, names: HeaderNames | None = None) -> list[str]:
-    """The feeds whose complete header the file has (for an upload whose feed is not chosen): usually one;
-    none when the file cannot be read or no header is recognised."""
+    """The feeds whose complete header the file has, from its first rows only (for an upload whose feed is
+    not chosen): usually one; none when the file cannot be read or no header is recognised."""
+    path = Path(path)
     names = names or builtin_names()
-    return [name for name in FEEDS if open_feed_file(path, name, names).refusal is None]
+    if unsupported_reason(path.name) is not None or path.stat().st_size == 0:
+        return []
+    fmt = SUPPORTED[path.suffix.lower()]
+    if fmt != "parquet":
+        fmt = sniff(path)[0]
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            columns = set(pq.read_schema(path).names)
+        except Exception:
+            return []
+        return [name for name, feed in FEEDS.items() if set(feed.column_names) <= columns]
+    if fmt in ("xlsx", "xls"):
+        from wangtai.ingest.readers.excel import sheet_heads
+
+        grids = sheet_heads(path)
+    elif fmt == "csv":
+        from wangtai.ingest.readers.text import head_grids
+
+        grids = head_grids(path)
+    else:
+        return []
+    found = {feed for grid in grids for feed in recognise(grid, names)}
+    return [name for name in FEEDS if name in found]

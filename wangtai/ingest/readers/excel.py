@@ -64,14 +64,14 @@ def open_excel(
     except Exception:
         return refused(path, feed, fmt, UNREADABLE, unreadable=True, notes=notes)
     if not any(s.head for s in sheets):
-        return refused(path, feed, fmt, "工作簿是空的：没有一个工作表有内容", notes=notes)
+        return refused(path, feed, fmt, "工作簿是空的：没有一个（未隐藏的）工作表有内容", notes=notes)
     chosen = _choose(path, fmt, sheets, names, header_names, notes)
     if isinstance(chosen, FeedFile):
         return chosen
     return _read_sheet(path, fmt, chosen, sheets, names, notes)
 
 
-def _sheets(book: CalamineWorkbook, names: FeedNames) -> list[_Sheet]:
+def _sheets(book: CalamineWorkbook, names: FeedNames | None) -> list[_Sheet]:
     """The visible worksheets, each with its first rows and the feed's header in them (if any)."""
     found = []
     for meta in book.sheets_metadata:
@@ -79,7 +79,7 @@ def _sheets(book: CalamineWorkbook, names: FeedNames) -> list[_Sheet]:
             continue
         sheet = book.get_sheet_by_name(meta.name)
         head = [] if sheet.start is None else list(islice(sheet.iter_rows(), SCAN_ROWS))
-        found.append(_Sheet(meta.name, sheet, head, find_header(head, names) if head else None))
+        found.append(_Sheet(meta.name, sheet, head, find_header(head, names) if head and names else None))
     return found
 
 
@@ -162,3 +162,13 @@ def _read_sheet(
     if tally.ids and tally.lost_ids == tally.ids:
         result.refusal = Refusal(ID_NUMBERS_LOST)
     return result
+
+
+def sheet_heads(path: Path) -> list[list[list]]:
+    """The first rows of each visible worksheet (none when the file cannot be read as a workbook)."""
+    try:
+        with open(path, "rb") as handle:
+            book = CalamineWorkbook.from_filelike(handle)
+        return [s.head for s in _sheets(book, None) if s.head]
+    except Exception:
+        return []

@@ -23,10 +23,14 @@ REQUIRED_EMPTY = "{} 为空（必填）"  # validate.check_rows' wording, droppe
 
 @dataclass(frozen=True)
 class Refusal:
-    """The whole file cannot be taken: why, and what to do (Chinese, no personal value)."""
+    """The whole file cannot be taken: why, and what to do (Chinese, no personal value; one or more
+    sentences, the last without its closing "。", so that a caller can append its own)."""
 
     reason: str
     unreadable: bool = False  # the bytes could not be parsed at all: maybe still being written
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", self.reason.rstrip("。"))
 
 
 @dataclass

@@ -193,6 +193,21 @@ def _open_decoded(
     return layout.open(names, notes)
 
 
+def head_grids(path: Path) -> list[list[list]]:
+    """The first records split at each delimiter, for recognising a feed: only the beginning is decoded
+    (the strict decision on the whole file is open_feed_file's). None when it decodes in neither."""
+    with open(path, "rb") as handle:
+        raw = handle.read(HEAD_BYTES)
+    codecs_tried = [codec for bom, codec, _ in _BOMS if raw.startswith(bom)] or ["utf-8", "gb18030"]
+    for codec in codecs_tried:
+        try:
+            text = codecs.getincrementaldecoder(codec)("strict").decode(raw, final=False)
+        except UnicodeDecodeError:
+            continue
+        return [_records(text, delimiter)[0] for delimiter in DELIMITERS]
+    return []
+
+
 def _no_header(grid: list[list], names: FeedNames, header_names: HeaderNames) -> str:
     row = one_cell_header(grid, names)
     if row is not None:
