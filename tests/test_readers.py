@@ -407,7 +407,7 @@ def test_rows_with_only_a_serial_number_are_empty(tmp_path: Path) -> None:
 
 def test_empty_workbook_is_refused(tmp_path: Path) -> None:
     found = open_feed_file(xlsx(tmp_path / "empty.xlsx", {"Sheet1": []}), "residents")
-    assert found.refusal.reason == "工作簿是空的：没有一个工作表有内容"
+    assert found.refusal.reason == "工作簿是空的：没有一个（未隐藏的）工作表有内容"
 
 
 def test_workbook_with_only_a_header_has_no_rows(tmp_path: Path) -> None:
