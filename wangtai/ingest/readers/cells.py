@@ -103,10 +103,26 @@ def _put(array: pa.Array, values: dict[int, object]) -> pa.Array:
     """array with the given rows replaced (rows that are null in it)."""
     if not values:
         return array
-    mask = np.zeros(len(array), dtype=bool)
     rows = sorted(values)
+    return _put_rows(array, np.array(rows, dtype=np.int64), pa.array([values[r] for r in rows], array.type))
+
+
+def _put_rows(array: pa.Array, rows: np.ndarray, replacement: pa.Array) -> pa.Array:
+    """array with rows (ascending) replaced by replacement's values, in order."""
+    if not len(rows):
+        return array
+    mask = np.zeros(len(array), dtype=bool)
     mask[rows] = True
-    return pc.replace_with_mask(array, pa.array(mask), pa.array([values[r] for r in rows], array.type))
+    return pc.replace_with_mask(array, pa.array(mask), replacement.cast(array.type))
+
+
+def _all_of(others: dict[int, object], kind: type) -> bool:
+    """Every non-text cell is exactly of this type (the usual Excel column: fast paths below)."""
+    return bool(others) and all(type(v) is kind for v in others.values())
+
+
+def _rows(others: dict[int, object]) -> np.ndarray:
+    return np.fromiter(others.keys(), dtype=np.int64, count=len(others))
 
 
 def _halfwidth(s: pa.Array) -> pa.Array:
@@ -235,8 +251,18 @@ def _numbers(cells: Cells, what: str, integer: bool) -> Converted:
         s = pc.replace_substring_regex(pc.replace_substring_regex(s, r"\.0*$", ""), r"^\+", "")
     target = pa.int64() if integer else pa.float64()
     values = pc.cast(s, target)
+    others = cells.others
+    if _all_of(others, float):  # a column of Excel numbers
+        rows, numbers = _rows(others), np.fromiter(others.values(), dtype=np.float64, count=len(others))
+        good = np.isfinite(numbers)
+        if integer:
+            good &= (np.floor(numbers) == numbers) & (np.abs(numbers) < EXACT_FLOAT)
+        bad[rows[~good]] = True
+        replacement = pa.array(numbers[good]).cast(target) if integer else pa.array(numbers[good])
+        values = _put_rows(values, rows[good], replacement)
+        others = {}
     found: dict[int, object] = {}
-    for i, v in cells.others.items():
+    for i, v in others.items():
         number = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
         if number and integer and float(v).is_integer() and abs(v) < EXACT_FLOAT:
             found[i] = int(v)
@@ -258,9 +284,18 @@ def _times(cells: Cells, what: str, dates_only: bool) -> Converted:
         us, ok = _parse_vectorized(s)
     present = _np(pc.is_valid(s))
     leftover = {int(i): s[int(i)].as_py() for i in np.flatnonzero(present & ~ok)}
+    others = cells.others
+    for kind, arrow in ((datetime, pa.timestamp("us")), (date, pa.date32())):
+        if _all_of(others, kind):  # a column of Excel dates: converted in one go
+            rows = _rows(others)
+            moments = pa.array(list(others.values()), arrow)
+            if kind is date:
+                moments = moments.cast(pa.timestamp("us"))
+            us[rows], ok[rows] = moments.cast(pa.int64()).to_numpy(zero_copy_only=False), True
+            others = {}
     found: dict[int, int] = {}
     bad = np.zeros(len(cells), dtype=bool)
-    for i, value in [*leftover.items(), *cells.others.items()]:
+    for i, value in [*leftover.items(), *others.items()]:
         moment = _loose_text(value) if isinstance(value, str) else _cell_time(value)
         if moment is None:
             bad[i] = True

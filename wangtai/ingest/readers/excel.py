@@ -130,8 +130,10 @@ def _read_sheet(
         block = list(islice(rows, CHUNK_ROWS))
         if not block:
             break
+        by_column = list(zip(*block, strict=False))  # calamine's rows are all as wide as the sheet
         cells = {
-            c: Cells.from_python([r[j] if j < len(r) else "" for r in block]) for c, j in columns.items()
+            c: Cells.from_python(by_column[j] if j < len(by_column) else [""] * len(block))
+            for c, j in columns.items()
         }
         batch = read_chunk(feed, Chunk(first_row, cells, len(block)), tally)
         if batch is not None:
