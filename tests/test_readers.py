@@ -763,3 +763,10 @@ def test_recognise_feed_from_the_first_rows(tmp_path: Path) -> None:
     assert recognise_feed(csv_file(tmp_path / "x.csv", [["证件", "名字"], [IDS[0], NAMES[0]]])) == []
     (tmp_path / "x.pdf").write_bytes(b"%PDF")
     assert recognise_feed(tmp_path / "x.pdf") == []
+
+
+def test_csv_data_rows_with_a_trailing_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "trailing.csv"
+    path.write_text(",".join(HEAD) + "\n" + "".join(",".join(resident(i)) + ",\n" for i in range(3)), "utf-8")
+    found, out, numbers, _ = read_all(path)
+    assert found.refusal is None and numbers == [2, 3, 4] and [r["name"] for r in out] == NAMES[:3]

@@ -182,15 +182,19 @@ def _open_decoded(
     if not header.complete(names):
         why = incomplete("文件", header, names) + misplaced(grid, names, header_names)
         return refused(path, feed, "csv", why, **more)
-    layout = _Layout(
-        path,
-        encoding,
-        delimiter,
-        header,
-        lines[header.bottom],
-        max(map(len, grid[header.top : header.bottom + 1])),
-    )
+    layout = _Layout(path, encoding, delimiter, header, lines[header.bottom], _width(grid, header))
     return layout.open(names, notes)
+
+
+def _width(grid: list[list], header: Header) -> int:
+    """How many fields a row has: the header's count, unless every data row seen has another count that
+    still holds the feed's columns (a trailing delimiter on each data row, or empty names at the header's
+    end): pyarrow then reads the rows as they are, and rows that differ from it are refused."""
+    width = max(map(len, grid[header.top : header.bottom + 1]))
+    seen = {len(row) for row in grid[header.bottom + 1 :] if row}
+    if len(seen) == 1 and (common := seen.pop()) > max(header.columns.values()):
+        return common
+    return width
 
 
 def head_grids(path: Path) -> list[list[list]]:
