@@ -5,7 +5,8 @@ process so that its peak RSS is its own.
 
 Builds, from the synthetic demo's residents snapshot: a workbook of ``--xlsx-rows`` residents (a title row,
 Chinese headers, id numbers as text, dates as Excel dates), the same rows ``--csv-rows`` times over as a
-GB18030 and a UTF-8 CSV, and as Parquet. Then reads each (three runs: median time, highest peak RSS):
+GB18030 and a UTF-8 CSV, and as Parquet. Then reads each (``--runs`` times: median wall and CPU time —
+user + system, steadier than wall time on a shared machine — and the highest peak RSS):
 the raw Excel readers (python-calamine; fastexcel when installed), and ``open_feed_file`` all the way to
 contract-typed batches. Prints a Markdown table (docs/benchmarks.md, "Reading Excel and CSV").
 """
@@ -126,12 +127,14 @@ def child(measure: str, path: str) -> None:
 
     if measure == "fastexcel":
         import fastexcel  # noqa: F401
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     rows = MEASURES[measure](path)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak, "base_mb": base}))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    peak, base = after.ru_maxrss / 1024, before.ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_mb": peak, "base_mb": base}))
 
 
 def _run(arguments: list[str], check: bool = True) -> subprocess.CompletedProcess:
@@ -158,6 +161,7 @@ def measure(what: str, path: Path, runs: int) -> dict | None:
     return {
         "rows": results[0]["rows"],
         "seconds": statistics.median(r["seconds"] for r in results),
+        "cpu": statistics.median(r["cpu"] for r in results),
         "peak_mb": max(r["peak_mb"] for r in results),
         "added_mb": max(r["peak_mb"] - r["base_mb"] for r in results),
     }
@@ -194,15 +198,15 @@ def main(argv: list[str] | None = None) -> int:
         ("Parquet", "open_feed_file → batches", "reader", "parquet"),
     ]
     print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.runs} runs each\n")
-    print("| file | rows | what is measured | time (median) | peak RSS | above imports |")
-    print("|---|---:|---|---:|---:|---:|")
+    print("| file | rows | what is measured | wall (median) | CPU (median) | peak RSS | above imports |")
+    print("|---|---:|---|---:|---:|---:|---:|")
     for kind, what, name, key in plan:
         result = measure(name, files[key], args.runs)
         if result is None:
-            print(f"| {kind} | | {what} | not installed | | |")
+            print(f"| {kind} | | {what} | not installed | | | |")
             continue
         print(
-            f"| {kind} | {result['rows']:,} | {what} | {result['seconds']:.2f} s "
+            f"| {kind} | {result['rows']:,} | {what} | {result['seconds']:.2f} s | {result['cpu']:.2f} s "
             f"| {result['peak_mb']:.0f} MB | {result['added_mb']:.0f} MB |",
             flush=True,
         )
