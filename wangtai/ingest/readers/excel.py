@@ -2,12 +2,13 @@
 
 calamine keeps each cell's type (text, number, date), which is what tells an id number Excel turned into a
 number from one typed as text; docs/benchmarks.md ("Reading Excel and CSV") has the measurements behind
-the choice. A workbook is read whole when opened (calamine holds the sheet in memory anyway), and kept as
-Arrow batches: a few tens of MB for 100,000 rows.
+the choice. calamine holds the whole sheet in memory; the rows are counted when the file is opened, and
+converted chunk by chunk when they are read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -24,6 +25,7 @@ from wangtai.ingest.readers.feedfile import (
     Tally,
     read_chunk,
     refused,
+    scan_chunk,
 )
 from wangtai.ingest.readers.header_row import (
     SCAN_ROWS,
@@ -117,36 +119,44 @@ def _choose(
     return refused(path, feed, fmt, why, notes=notes)
 
 
-def _read_sheet(
-    path, fmt, chosen: _Sheet, sheets: list[_Sheet], names: FeedNames, notes: list[str]
-) -> FeedFile:
-    feed, header = names.feed, chosen.header
-    columns = {c: j for c, j in header.columns.items()}
-    tally = Tally()
-    batches: list[ReadBatch] = []
-    rows = islice(chosen.sheet.iter_rows(), header.bottom + 1, None)
-    first_row = header.bottom + 2  # iter_rows starts at the sheet's row 1 (index 0)
-    while True:
-        block = list(islice(rows, CHUNK_ROWS))
-        if not block:
-            break
+def _chunks(chosen: _Sheet, columns: dict[str, int]) -> Iterator[Chunk]:
+    """The sheet's rows after the header, CHUNK_ROWS at a time, as the mapped columns' cells."""
+    rows = islice(chosen.sheet.iter_rows(), chosen.header.bottom + 1, None)
+    first_row = chosen.header.bottom + 2  # iter_rows starts at the sheet's row 1 (index 0)
+    while block := list(islice(rows, CHUNK_ROWS)):
         by_column = list(zip(*block, strict=False))  # calamine's rows are all as wide as the sheet
         cells = {
             c: Cells.from_python(by_column[j] if j < len(by_column) else [""] * len(block))
             for c, j in columns.items()
         }
-        batch = read_chunk(feed, Chunk(first_row, cells, len(block)), tally)
-        if batch is not None:
-            batches.append(batch)
+        yield Chunk(first_row, cells, len(block))
         first_row += len(block)
+
+
+def _batches(feed, chosen: _Sheet, columns: dict[str, int]) -> Iterator[ReadBatch]:
+    for chunk in _chunks(chosen, columns):
+        batch = read_chunk(feed, chunk, Tally())
+        if batch is not None:
+            yield batch
+
+
+def _read_sheet(
+    path, fmt, chosen: _Sheet, sheets: list[_Sheet], names: FeedNames, notes: list[str]
+) -> FeedFile:
+    """The chosen sheet counted (rows with data, id numbers Excel destroyed) before any row is converted;
+    its rows converted chunk by chunk when ``batches()`` is iterated (calamine keeps the sheet meanwhile)."""
+    feed, header = names.feed, chosen.header
+    columns = dict(header.columns)
+    tally = Tally()
+    for chunk in _chunks(chosen, columns):
+        scan_chunk(feed, chunk, tally)
     others = [s.name for s in sheets if s is not chosen and s.head]
-    notes = [*notes, f"读取工作表「{chosen.name}」"]
     if others:
-        notes.append(f"其他工作表未读取：{'、'.join(others)}")
+        notes = [*notes, f"其他工作表未读取：{'、'.join(others)}"]
     if tally.empty:
-        notes.append(f"跳过 {tally.empty} 个空行")
+        notes = [*notes, f"跳过 {tally.empty} 个空行"]
     if tally.rows == 0:
-        notes.append("只有表头，没有数据行")
+        notes = [*notes, "只有表头，没有数据行"]
     result = FeedFile(
         path,
         feed,
@@ -159,7 +169,7 @@ def _read_sheet(
         header_rows=(header.top + 1, header.bottom + 1),
         notes=notes,
         text_columns=feed.column_names,
-        _batches=lambda: iter(batches),
+        _batches=lambda: _batches(feed, chosen, columns),
     )
     if tally.ids and tally.lost_ids == tally.ids:
         result.refusal = Refusal(ID_NUMBERS_LOST)

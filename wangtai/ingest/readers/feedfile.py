@@ -235,11 +235,12 @@ def merge_problems(checked: Checked, read: ReadBatch) -> Checked:
     """``check_rows``' result with the reader's problems added: those rows refused too, the reader's reasons
     first; "X 为空（必填）" dropped where the reader already said why column X is empty."""
     mine = read.problems
-    if mine is None or not any(p is not None for p in mine):
+    own_bad = read.bad
+    if not own_bad.any():
         return checked
-    bad = checked.bad | read.bad
+    bad = checked.bad | own_bad
     reasons = checked.reasons.copy()
-    for i in np.flatnonzero(read.bad):
+    for i in np.flatnonzero(own_bad):
         own = mine[i].split("；")
         said = {part.split("（", 1)[0] for part in own}
         theirs = [] if checked.reasons[i] is None else checked.reasons[i].split("；")
