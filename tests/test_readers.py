@@ -770,3 +770,34 @@ def test_csv_data_rows_with_a_trailing_delimiter(tmp_path: Path) -> None:
     path.write_text(",".join(HEAD) + "\n" + "".join(",".join(resident(i)) + ",\n" for i in range(3)), "utf-8")
     found, out, numbers, _ = read_all(path)
     assert found.refusal is None and numbers == [2, 3, 4] and [r["name"] for r in out] == NAMES[:3]
+
+
+def test_every_refusal_is_chinese_and_private(tmp_path: Path) -> None:
+    """Each way a file is refused, built here, gives a Chinese reason with no personal value in it."""
+    people = [resident(i) for i in range(5)]
+    made = {
+        "zero.csv": b"",
+        "doc.doc": b"x",
+        "pdf.xlsx": b"%PDF-1.4",
+        "binary.csv": b"\x00\x01" * 100,
+        "big5.csv": ",".join(HEAD).encode("gb18030") + b"\r\n\x80\xff\r\n",
+    }
+    for name, raw in made.items():
+        (tmp_path / name).write_bytes(raw)
+    xlsx(
+        tmp_path / "numbers.xlsx",
+        {"S": [HEAD, *[resident(i, id_number=float(IDS[i][:17])) for i in range(5)]]},
+    )
+    xlsx(tmp_path / "two.xlsx", {"A": [HEAD, *people], "B": [HEAD, *people]})
+    xlsx(tmp_path / "none.xlsx", {"A": [["证件", "名字"], *[[IDS[i], NAMES[i]] for i in range(5)]]})
+    xlsx(tmp_path / "missing.xlsx", {"A": [HEAD[:5], *[p[:5] for p in people]]})
+    xlsx(tmp_path / "empty.xlsx", {"A": []})
+    csv_file(tmp_path / "pipe.csv", [HEAD, *people], delimiter="|")
+    csv_file(tmp_path / "ragged.csv", [HEAD, people[0], people[1][:4]])
+    csv_file(tmp_path / "nohead.csv", [[IDS[i], NAMES[i], PHONES[i]] for i in range(5)])
+    csv_file(tmp_path / "sci.csv", [HEAD, *[resident(i, id_number="3.70211E+17") for i in range(5)]])
+    reasons = {path.name: open_feed_file(path, "residents").refusal for path in sorted(tmp_path.iterdir())}
+    assert all(reasons.values()), [name for name, refusal in reasons.items() if refusal is None]
+    for name, refusal in reasons.items():
+        assert re.search(r"[\u4e00-\u9fff]", refusal.reason), name
+        assert_private(refusal.reason)
