@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from wangtai.paths import DataPaths
+from wangtai.paths import FEEDS, DataPaths
 
 log = logging.getLogger("wangtai.cli")
 
@@ -170,6 +170,17 @@ def cmd_simulate(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace, paths: DataPaths) -> int:
+    from wangtai.contract import FEEDS
+    from wangtai.ingest.readers.template import example_codes, write_template
+
+    label = FEEDS[args.feed].label
+    out = Path(args.output or f"{label}导入模板.xlsx")
+    write_template(args.feed, out, codes=example_codes(paths))
+    print(f"已生成{label}（{args.feed}）的导入模板：{out}（第 2 行是虚构示例，填写前请删除）")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai import bench
     from wangtai.bench import harness
@@ -240,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     from wangtai.ops_cli import add_parsers as add_ops_parsers
 
     add_ops_parsers(verbs)  # config, serve, backup, restore, doctor
+    template = verbs.add_parser("template", help="生成某个数据源的 Excel 导入模板（中文列名、填写说明）")
+    template.add_argument("feed", choices=FEEDS, help="数据源：" + "、".join(FEEDS))
+    template.add_argument("-o", "--output", help="输出文件（默认：<数据源中文名>导入模板.xlsx）")
+    template.set_defaults(handler=cmd_template)
 
     query = verbs.add_parser("query", help="运行一个命名查询")
     query.add_argument("name", nargs="?")
