@@ -6,7 +6,8 @@ one person across tables by person_key (and a resident's house by house_id), and
 person's id number from what is stored:
 
 - the known digits of every id-like mask (18 characters of digits, X and *), gathered over all of the
-  person's rows; a 6-digit text (home_region) fills the region if a mask lacks it;
+  person's rows; a 6-digit text (home_region) fills the region if a mask lacks it, the stored gender the
+  parity of the 17th digit;
 - for the hidden birth date: every stored date or timestamp of the person (arrival, updates, scans, records,
   the ingest time, the house's survey date), every 8-digit run in any of the person's texts and every
   YYYYMMDD-like integer, each taken as the birth date; and every year-like value (an integer 1900–2100, the
@@ -14,18 +15,20 @@ person's id number from what is stored:
 - the GB 11643 check character to throw out wrong completions, and the bound "born no later than" the
   person's earliest stored event (an arrival, an update, a scan, a record, the ingest of the file).
 
-Each of those guesses is a *hypothesis* with its set of candidate id numbers. A person is re-identified when a
-hypothesis leaves exactly one candidate and it is the raw id number (read from the delivered inbox files, the
-attacker's answer key). The test asserts that this happens to nobody, and that for every person the smallest
+Each of those guesses is a *hypothesis* with its set of candidate id numbers, counted exactly (not listed: a
+minor's mask hides the sequence digits, which leaves thousands). A person is re-identified when a hypothesis
+leaves exactly one candidate and it is the raw id number (read from the delivered inbox files, the attacker's
+answer key). The test asserts that this happens to nobody, and that for every person the smallest
 candidate set that still holds the right id has at least MIN_CANDIDATES members.
 
 Separately: no warehouse value contains a raw id number, name or phone (admin phones of units included).
 The quarantine and archive keep raw files by design (DATA_CONTRACT.md §5) and are not in scope here.
 
-Known limit (docs/architecture.md): a newborn's own events — a 一家亲 scan, the ingest of the first snapshot
-that holds it — bound its birth date; in a large data set a few babies born early in the year, or scanned on
-their birth day, are left with few candidates (the 69,000-person demo: 3 pinned by a scan on the birth day).
-The display mask's sequence digits would have to be hidden to close that; the demo here has no such case.
+The newborn gap (docs/architecture.md): a newborn's own events — a 一家亲 scan, the ingest of the first
+snapshot that holds it — bound its birth date to a few days early in the birth year; with the full mask's
+sequence digits and check character that pinned it. A minor's mask hides those four characters too: the
+test of babies born on 1–5 January, scanned and snapshotted days later, shows they keep thousands of
+candidates. (This holds while the warehouse keeps under 18 calendar years of history.)
 """
 
 from __future__ import annotations
@@ -45,9 +48,10 @@ from wangtai.idnumber import CHECK_CHARS, WEIGHTS
 from wangtai.ingest.pii import load_secret, person_keys
 from wangtai.paths import DataPaths
 
-# With a birth year and the display mask (370211********123X) the month and day stay hidden: of the ~365
-# dates of a year, the check character lets about 1 in 11 through (~33); the bound "born by the first stored
-# event" cuts that for babies (the fewest in this demo: 28; the test prints it).
+# With a birth year and an adult's mask (370211********123X) the month and day stay hidden: of the ~365 dates
+# of a year, the check character lets about 1 in 11 through (never fewer than 32, whatever the year and the
+# shown digits). A minor's mask (370211************) leaves the dates up to the first stored event times the
+# ~500 sequence digits the gender allows.
 MIN_CANDIDATES = 20
 
 _MASK = re.compile(r"^[0-9X*]{18}$")
