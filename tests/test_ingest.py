@@ -223,13 +223,12 @@ def test_clean_files_accepted_in_every_feed(paths: DataPaths) -> None:
     assert row.birth_year == 1950 and "birth_date" not in res.columns
     assert row.cell_id == int((36.05 // 0.0015) * 1_000_000 + (119.98 // 0.002))
     regs = warehouse(paths, "registrations")
-    assert set(regs.person_key) <= set(res.person_key) | set(regs.person_key)
-    # the same id number gets the same person_key in every feed
-    first = make_id(0)
+    assert "id_masked" not in regs.columns  # the one id mask kept is the residents' (no query uses another)
+    # the same id number (make_id(0): scan S000000, record R000000) gets the same person_key in every feed
     srcs = warehouse(paths, "source_records")
     assert (
-        regs.loc[regs.id_masked == first[:6] + "********" + first[14:], "person_key"].iloc[0]
-        == (srcs.person_key.iloc[0])
+        regs.loc[regs.scan_id == "S000000", "person_key"].iloc[0]
+        == srcs.loc[srcs.record_id == "R000000", "person_key"].iloc[0]
     )
     assert warehouse(paths, "houses").cell_id.notna().all()
 
@@ -661,6 +660,32 @@ def test_arrival_in_the_birth_year_is_not_stored(paths: DataPaths) -> None:
     assert res.birth_year.tolist() == [2025, 2025, 1990, 2024]
     arrivals = [None if pd.isna(v) else v for v in res.arrival_date]
     assert arrivals == [None, date(2026, 1, 2), date(2025, 1, 1), None]
+
+
+def test_a_minors_id_mask_hides_the_sequence_and_check_character(paths: DataPaths) -> None:
+    """Under 18 in the year of ingest (born after 2008 for an ingest in 2026): 370211************. A stored
+    event in the birth year (a scan, the ingest time) bounds a baby's birth date, and the last four
+    characters would complete it (DATA_CONTRACT.md §5). An adult's mask is unchanged: 370211********123X."""
+    born = ["20081231", "20090101", "20260105", "19900101"]
+    frame = residents(len(born))
+    frame["id_number"] = [make_id(i, born=b) for i, b in enumerate(born)]
+    frame["arrival_date"] = None
+    drop(paths, "residents", frame, "r.parquet")
+    drop(paths, "registrations", registrations(len(born)).assign(id_number=frame["id_number"]), "s.parquet")
+    assert [r.accepted for r in ingest_all(paths, now=NOW)] == [len(born)] * 2
+    res = warehouse(paths, "residents")
+    ids = frame["id_number"].tolist()
+    assert res.birth_year.tolist() == [2008, 2009, 2026, 1990]
+    assert (
+        res.id_masked.tolist()
+        == [
+            ids[0][:6] + "********" + ids[0][14:],  # 18 in 2026: an adult
+            ids[1][:6] + "*" * 12,  # 17 in 2026
+            ids[2][:6] + "*" * 12,
+            ids[3][:6] + "********" + ids[3][14:],
+        ]
+    )
+    assert "id_masked" not in warehouse(paths, "registrations").columns
 
 
 def test_secret_created_private(paths: DataPaths) -> None:

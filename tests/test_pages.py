@@ -187,6 +187,21 @@ def test_kpi_figures_equal_the_overview_query(app_env, a_community, scoped: bool
     assert shown["出租屋建档率"] == fmt.pct(expected["rental_archive_rate"])
 
 
+def test_the_door_to_door_list_shows_the_short_mask_of_a_minor(app_env) -> None:
+    """A minor's id mask hides the sequence digits and the check character too (370211************): the
+    list shows it as it is stored, beside the adults' 370211********123X."""
+    runner = Runner(app_env)
+    units = runner.run("unit_progress", {})["unit_id"]
+    lists = {unit: runner.run("unregistered_newcomers", {"unit_id": unit, "limit": 1000}) for unit in units}
+    unit = next(u for u, people in lists.items() if people["id_masked"].str.fullmatch(r"\d{6}\*{12}").any())
+    at = open_page("pages/campaign.py", session={"door_unit": unit})
+    assert_clean(at)
+    [door] = [frame.value for frame in at.dataframe if "id_masked" in frame.value.columns]
+    assert door["id_masked"].tolist() == lists[unit]["id_masked"].tolist()
+    masks = door["id_masked"]
+    assert masks.str.fullmatch(r"\d{6}\*{12}").any() and masks.str.fullmatch(r"\d{6}\*{8}\d{3}[\dX]").any()
+
+
 def test_the_filter_survives_a_page_switch_and_is_mirrored_into_the_url(app_env, a_community) -> None:
     at = open_page("dashboard.py", query={"community": a_community["code"]})
     at.switch_page("pages/campaign.py")

@@ -492,7 +492,12 @@ def test_unregistered_newcomers_is_the_masked_door_to_door_list(runner: Runner, 
         assert not text[column].str.fullmatch(r"\d{17}[\dX]").any(), column  # no raw id_number
         assert not text[column].str.fullmatch(r"1\d{10}").any(), column  # no raw phone
     assert set(raw.newcomers["name"]).isdisjoint(set(people["name_masked"]))
-    assert people["id_masked"].str.fullmatch(r"\d{6}\*{8}\d{3}[\dX]").all()
+    # the id mask: 370211********123X, for a minor (under 18 in the year of ingest) 370211************
+    ids = raw.newcomers.loc[~raw.newcomers["id_number"].isin(raw.first_scan.index), "id_number"].str.upper()
+    minor = ids.str[6:10].astype(int) > raw.now.year - 18
+    expected = (ids.str[:6] + "********" + ids.str[14:]).where(~minor, ids.str[:6] + "*" * 12)
+    assert sorted(people["id_masked"]) == sorted(expected)
+    assert minor.any() and (~minor).any()
 
 
 def test_unregistered_newcomers_first_rows_and_the_whole_length(runner: Runner, raw: Raw):

@@ -152,7 +152,6 @@ def build_tiny(root: Path) -> DataPaths:
                 people[0]["person_key"],
                 hashlib.sha256(b"stranger").hexdigest(),
             ],
-            "id_masked": ["x"] * 3,
             "unit_id": ["U1", "U1", "U2"],
             "channel": ["扫码自助"] * 3,
             "site": ["公园广场"] * 3,

@@ -240,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="只列出将删除的文件，不删除")
     purge.set_defaults(handler=cmd_purge)
     migrate = verbs.add_parser(
-        "migrate", help="把旧格式的数据仓库改写为当前格式（删除出生日期，改存出生年份）；可重复运行"
+        "migrate",
+        help="把旧格式的数据仓库改写为当前格式（删除出生日期等字段，缩短未成年人的脱敏身份证号）；可重复运行",
     )
     migrate.set_defaults(handler=cmd_migrate)
 

@@ -29,7 +29,3 @@ def is_valid(id_number: str) -> bool:
         return False
     return check_char(id_number[:17]) == id_number[17]
 
-
-def mask(id_number: str) -> str:
-    """370211********123X: region kept, birth date and sequence hidden, last four shown."""
-    return id_number[:6] + "*" * 8 + id_number[14:]

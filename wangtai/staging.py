@@ -39,8 +39,8 @@ SOURCE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("occupants", INT), ("surveyed_at", D),
     ),
     "registrations": (
-        ("batch_id", V), ("scan_id", V), ("scanned_at", TS), ("person_key", V), ("id_masked", V),
-        ("unit_id", V), ("channel", V), ("site", V),
+        ("batch_id", V), ("scan_id", V), ("scanned_at", TS), ("person_key", V), ("unit_id", V),
+        ("channel", V), ("site", V),
     ),
     "source_records": (
         ("batch_id", V), ("record_id", V), ("source", V), ("person_key", V), ("detail", V),
@@ -71,8 +71,9 @@ class StagingError(RuntimeError):
 
 
 class OldWarehouse(StagingError):
-    """The warehouse still holds a field the current layout removed (a residents file with ``birth_date``):
-    nothing is read from it until ``wangtai migrate`` has rewritten it. Its message tells the operator so."""
+    """The warehouse still holds a field the current layout removed (a residents file with ``birth_date``, a
+    registrations file with ``id_masked``): nothing is read from it until ``wangtai migrate`` has rewritten
+    it. Its message tells the operator so."""
 
 
 _LAYOUT_CHECKED: dict[tuple[str, int, int], bool] = {}  # (path, mtime, size) → holds a removed field

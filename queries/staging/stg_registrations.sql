@@ -16,7 +16,6 @@ final as (
         cast(scan_id as varchar) as scan_id,
         cast(scanned_at as timestamp) as scanned_at,
         cast(person_key as varchar) as person_key,
-        cast(id_masked as varchar) as id_masked,
         cast(unit_id as varchar) as unit_id,
         cast(channel as varchar) as channel,
         cast(site as varchar) as site

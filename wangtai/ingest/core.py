@@ -346,7 +346,7 @@ def _split_rows(
         dup = _duplicates(checked, batch.num_rows, seen, existing)
         keep = ~checked.bad & ~dup
         if keep.any():
-            warehouse.write(warehouse_rows(feed, checked, keep, file.batch_id, run.secret))
+            warehouse.write(warehouse_rows(feed, checked, keep, file.batch_id, file.ingested_at, run.secret))
             kept = checked.key.filter(pa.array(keep))
             seen.add(kept)
             if feed.kind == "increment":

@@ -129,11 +129,25 @@ def parse_ids(ids: pa.Array, today: date) -> ParsedIds:
     )
 
 
-def mask_ids(ids: pa.Array) -> pa.Array:
-    """370211********123X."""
-    return pc.binary_join_element_wise(
+ADULT_AGE = 18
+
+
+def minors(birth_year: np.ndarray, ingest_year: int | np.ndarray) -> np.ndarray:
+    """Under 18 in the year of ingest (by birth year): birth_year > ingest_year − 18."""
+    return np.asarray(birth_year) > np.asarray(ingest_year) - ADULT_AGE
+
+
+def mask_ids(ids: pa.Array, minor: np.ndarray) -> pa.Array:
+    """370211********123X; for a minor 370211************ (the sequence digits and the check character hidden
+    too). A stored event in the birth year (a 一家亲 scan, the ingest of the first snapshot holding a baby)
+    bounds the birth date, and the last four characters would then complete it (DATA_CONTRACT.md §5): such an
+    event is only stored while the person is a minor. Also shortens a stored full mask (the first 6 and the
+    last 4 characters are in the same places)."""
+    full = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(ids, 0, 6), "*" * 8, pc.utf8_slice_codeunits(ids, 14, 18), ""
     )
+    short = pc.binary_join_element_wise(pc.utf8_slice_codeunits(ids, 0, 6), "*" * 12, "")
+    return pc.if_else(pa.array(np.asarray(minor, dtype=bool)), short, full)
 
 
 _COMPOUND = pa.array(sorted(COMPOUND_SURNAMES), pa.string())

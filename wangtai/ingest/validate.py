@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG, FUTURE_TOLERANCE_SECONDS, Column, Feed
-from wangtai.ingest.pii import mask_ids, mask_names, mask_phones, parse_ids, person_keys
+from wangtai.ingest.pii import mask_ids, mask_names, mask_phones, minors, parse_ids, person_keys
 from wangtai.ingest.reasons import ROW_NUMBERS, column_label, first_failing_row
 from wangtai.ingest.reference import Reference
 
@@ -74,7 +74,6 @@ WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
             ("scan_id", pa.string()),
             ("scanned_at", pa.timestamp("us")),
             ("person_key", pa.string()),
-            ("id_masked", pa.string()),
             ("unit_id", pa.string()),
             ("channel", pa.string()),
             ("site", pa.string()),
@@ -94,9 +93,12 @@ WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
 # Fields older warehouses held that the current layout must not (DATA_CONTRACT.md §5): a file still holding
 # one is refused by the readers and rewritten by `wangtai migrate` (wangtai.ingest.migrate). birth_date is the
 # 8 digits the id mask hides; updated_at and received_at, which no figure uses, can be a newborn's birth day
-# (a birth registration, a vaccination record) and bound every birth date. They are checked, not stored.
+# (a birth registration, a vaccination record) and bound every birth date. They are checked, not stored. The
+# registrations' id_masked, which no query uses, was a full mask beside the scan time, which bounds a
+# newborn's birth date: the one mask kept is the residents' (shortened for minors).
 REMOVED_COLUMNS: dict[str, tuple[str, ...]] = {
     "residents": ("birth_date", "updated_at"),
+    "registrations": ("id_masked",),
     "source_records": ("received_at",),
 }
 
@@ -326,8 +328,11 @@ def arrival_after_birth_year(arrival: pa.Array, birth_year: np.ndarray) -> pa.Ar
     return pc.if_else(pa.array(early), pa.scalar(None, arrival.type), arrival)
 
 
-def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str, secret: bytes) -> pa.Table:
-    """The accepted rows (mask ``keep``), pseudonymized, in the warehouse layout."""
+def warehouse_rows(
+    feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str, ingested_at: datetime, secret: bytes
+) -> pa.Table:
+    """The accepted rows (mask ``keep``), pseudonymized, in the warehouse layout (``ingested_at``: the batch's
+    time, which decides who is a minor for the id mask)."""
     mask = pa.array(keep)
     col = {name: array.filter(mask) for name, array in checked.columns.items()}
     n = int(keep.sum())
@@ -335,7 +340,6 @@ def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str
     if "id_number" in col:
         ids = col["id_number"]
         out["person_key"] = person_keys(ids, secret)
-        out["id_masked"] = mask_ids(ids)
     if "lat" in col:
         out["cell_id"] = cell_ids(col["lat"], col["lon"])
     for column in feed.columns:
@@ -344,6 +348,7 @@ def warehouse_rows(feed: Feed, checked: Checked, keep: np.ndarray, batch_id: str
     if feed.name == "residents":
         parsed = checked.ids
         birth_year = parsed.birth_year[keep]
+        out["id_masked"] = mask_ids(col["id_number"], minors(birth_year, ingested_at.year))
         out["name_masked"] = mask_names(col["name"])
         out["phone_masked"] = mask_phones(col["phone"])
         out["gender"] = pa.array(np.where(parsed.male[keep], "男", "女").astype(object), pa.string())
