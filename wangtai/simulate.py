@@ -19,9 +19,12 @@ the people of earlier workbooks may be scanned again, which is a re-scan, as hap
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import secrets
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -251,7 +254,7 @@ class Simulator:
         stem = self.paths.feed_inbox("registrations") / f"sim_{stamp}_{self.token}_{self.sequence:05d}"
         if self.workbook_every and self.sequence % self.workbook_every == 0:
             path = stem.with_name(f"{stem.name}_入户登记.xlsx")
-            write_workbook(path, table, "registrations", WORKBOOK_TITLE)
+            write_workbook(path, table, "registrations", WORKBOOK_TITLE, now)
         else:
             path = stem.with_name(f"{stem.name}.parquet")
             write_table(path, table)  # hidden temporary name, then rename: ingest never sees half a file
@@ -308,24 +311,42 @@ class Simulator:
         return path
 
 
-def write_workbook(path: Path, table: pa.Table, feed: str, title: str) -> None:
+def write_workbook(path: Path, table: pa.Table, feed: str, title: str, when: datetime) -> None:
     """The rows as a clerk's workbook: a title row, the feed's Chinese column names (the first name each
     column accepts), text as text (an id number stays 18 characters), times as Excel times. Written under
-    a hidden temporary name and renamed into place."""
+    a hidden temporary name and renamed into place; its bytes depend on the rows and ``when`` only."""
     from openpyxl import Workbook
 
     from wangtai.ingest.readers.headers import label
 
     book = Workbook(write_only=True)
+    book.properties.created = when
     sheet = book.create_sheet("登记表")
     sheet.append([title])
     sheet.append([label(feed, name) for name in table.column_names])
     for row in zip(*(table.column(name).to_pylist() for name in table.column_names), strict=True):
         sheet.append(list(row))
+    saved = io.BytesIO()
+    book.save(saved)
     path.parent.mkdir(parents=True, exist_ok=True)
     hidden = path.with_name(f".{path.name}.tmp")
-    book.save(hidden)
+    hidden.write_bytes(_stamped(saved.getvalue(), when))
     os.replace(hidden, path)
+
+
+def _stamped(workbook: bytes, when: datetime) -> bytes:
+    """openpyxl stamps the moment of saving (each zip entry's time, the document's "modified"): set both to
+    ``when``, so that the same seed gives the same file (the same sha256, the same batch ids)."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, body)
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            target.writestr(entry, body, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def _categorical(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
