@@ -373,6 +373,29 @@ def test_a_file_written_while_it_is_read_waits_for_the_next_run(
     assert (result.rows_in, result.accepted) == (3, 3), result.describe()
 
 
+def test_a_half_copied_csv_is_not_refused_while_the_copy_goes_on(
+    paths: DataPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = ",".join(str(c) for c in reg(2)).encode() + b"\r\n"
+    target = put(paths, "registrations", "复制中.csv", lambda p: csv_file(p, [REG_HEAD, reg(0), reg(1)]))
+    with open(target, "ab") as handle:
+        handle.write(whole[:20])  # the copy stopped in the middle of a row: too few columns
+    real = core.open_feed_file
+
+    def copy_goes_on(*args, **kwargs):
+        found = real(*args, **kwargs)
+        assert found.refusal is not None and "列数" in found.refusal.reason
+        with open(target, "ab") as handle:
+            handle.write(whole[20:])
+        return found
+
+    monkeypatch.setattr(core, "open_feed_file", copy_goes_on)
+    assert ingest_all(paths, now=NOW) == [] and manifest(paths).empty, "no verdict on half a file"
+    monkeypatch.undo()
+    [result] = ingest_all(paths, now=NOW)
+    assert (result.outcome, result.rows_in, result.accepted) == ("accepted", 3, 3), result.describe()
+
+
 def test_the_bytes_read_are_the_file_opened_even_when_another_is_renamed_over_it(
     paths: DataPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -424,8 +424,8 @@ def _readable(file: _InboxFile) -> Path:
 def _read_table(file: _InboxFile, found: FeedFile) -> FileResult | None:
     feed = file.feed
     if found.refusal is not None:
-        if found.refusal.unreadable and file.still_changing():
-            return None  # a writer is still writing it: the next run looks again
+        if file.changed_while_read() or (found.refusal.unreadable and file.still_changing()):
+            return None  # a writer is still writing it (a half-copied CSV): the next run looks again
         return file.refuse(found.num_rows, found.refusal.reason + "。")
     why = limits.rows_counted(found.format, found.num_rows)
     if why is not None:
