@@ -275,7 +275,7 @@ def test_a_corpus_of_real_feeds_is_accounted_for_and_moves_the_figures_by_the_go
     assert not {"id_number", "name", "phone"} & set(warehouse.columns)
 
     # the same workbook again, under another name: a duplicate file, every row counted as a duplicate
-    put(paths, "registrations", "入户登记_1127_再次.xlsx", lambda p: xlsx(p, {"登记表": workbook_rows}))
+    put(paths, "registrations", "入户登记_1127_再次.xlsx", lambda p: clerk_bytes)
     [again] = ingest_all(paths, now=NOW)
     assert (again.outcome, again.rows_in, again.duplicates) == ("duplicate_file", 8, 8)
     assert figures(paths)["scans_today"] == 3 + good_scans
