@@ -535,11 +535,16 @@ def test_ingesting_twice_changes_nothing(paths: DataPaths) -> None:
     assert before == after
 
 
-def test_ignores_hidden_and_non_parquet_files(paths: DataPaths) -> None:
+def test_leaves_temporary_files_alone_and_accounts_for_every_other_file(paths: DataPaths) -> None:
     drop(paths, "houses", houses(3), ".partial.parquet")
-    (paths.feed_inbox("houses") / "notes.txt").write_text("hello")
+    for name in ("~$登记表.xlsx", "下载中.xlsx.crdownload", "Thumbs.db"):
+        (paths.feed_inbox("houses") / name).write_bytes(b"whatever")
+    (paths.feed_inbox("houses") / "notes.txt").write_text("hello")  # read as text: no header in it
+    [result] = ingest_all(paths, now=NOW)
+    assert result.file_name == "notes.txt" and result.outcome == "refused" and "表头" in result.reason
+    left = {p.name for p in paths.feed_inbox("houses").iterdir()}
+    assert left == {".partial.parquet", "~$登记表.xlsx", "下载中.xlsx.crdownload", "Thumbs.db"}
     assert ingest_all(paths, now=NOW) == []
-    assert {p.name for p in paths.feed_inbox("houses").iterdir()} == {".partial.parquet", "notes.txt"}
 
 
 def test_files_processed_in_time_order(paths: DataPaths) -> None:

@@ -216,6 +216,39 @@ def test_simulated_batches_are_accepted_except_the_deliberately_bad_rows(live_pa
     assert sum(b.bad for b in batches) > 0
 
 
+def test_one_simulated_batch_in_ten_is_a_clerks_workbook_and_every_row_is_accounted_for(
+    live_paths: DataPaths,
+) -> None:
+    from openpyxl import load_workbook
+
+    simulator = Simulator(live_paths, seed=15, bad_share=0.2)
+    batches = [simulator.registration_batch(30, now=NOW - timedelta(minutes=k)) for k in range(10, 0, -1)]
+    assert [b.path.suffix for b in batches] == [".parquet"] * 9 + [".xlsx"]
+    workbook = batches[-1]
+    sheet = load_workbook(workbook.path).active
+    assert sheet["A1"].value.startswith("王台街道") and sheet["A2"].value == "扫码编号"
+    assert sheet["C3"].data_type == "s" and len(sheet["C3"].value) == 18, "the id number as text"
+    assert not list(live_paths.feed_inbox("registrations").glob(".*")), "temporary files renamed away"
+    results = {r.file_name: r for r in ingest_all(live_paths)}
+    for batch in batches:
+        result = results[batch.path.name]
+        assert (result.rows_in, result.accepted, result.quarantined, result.duplicates) == (
+            batch.rows,
+            batch.good,
+            batch.bad,
+            0,
+        ), result.describe()
+    assert workbook.bad > 0 and "行号即 Excel 中看到的行号" in results[workbook.path.name].reason
+    stored = pq.read_table(
+        live_paths.root
+        / read_manifest(live_paths)
+        .to_pandas()
+        .set_index("file_name")
+        .loc[workbook.path.name, "quarantine_file"]
+    )
+    assert min(stored.column("_row").to_pylist()) >= 3, "rows counted as Excel shows them (title, header)"
+
+
 def test_a_simulated_residents_snapshot_becomes_current_not_held(live_paths: DataPaths) -> None:
     simulator = Simulator(live_paths, seed=6)
     before = pq.read_metadata(simulator.residents_path).num_rows

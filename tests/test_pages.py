@@ -27,6 +27,7 @@ ENTRY = str(REPO / "dashboard.py")
 PAGE_FILES = [page for page, _, _ in PAGES]
 SUBPAGES = [page for page in PAGE_FILES if page != "dashboard.py"]
 TAIDONG = "370211100001"  # 台东路社区, one of several communities of its 片区
+ADMIN_PAGES = ("pages/admin.py", "pages/data_import.py")  # 管理员 only
 
 
 # ---- the shared setup -------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def open_page(
     page: str, query: dict | None = None, session: dict | None = None, role: str | None = None
 ) -> AppTest:
     """``page`` logged in as a new user whose role may open it (wangtai.auth.testing)."""
-    role = role or ("管理员" if page == "pages/admin.py" else "领导")
+    role = role or ("管理员" if page in ADMIN_PAGES else "领导")
     return testing.open_page(session_token(DataPaths.from_env(), role), page, query, session)
 
 
@@ -352,7 +353,7 @@ def test_hostile_names_are_escaped_on_every_page(hostile_env) -> None:
     display = hostile_data.HOSTILE[0] + "王科长"
     store.add("hostile-leader", "password-1", "领导", display_name=display)
     leader = store.login("hostile-leader", "password-1").session_token
-    for page in [p for p in PAGE_FILES if p not in ("pages/admin.py", "pages/screen.py")]:
+    for page in [p for p in PAGE_FILES if p not in (*ADMIN_PAGES, "pages/screen.py")]:
         for query in (None, {"area": row["area"]}, {"community": row["community_code"]}):
             at = testing.open_page(leader, page, query)
             rendered = _assert_no_markup_from_data(at, f"{page} {query}")

@@ -28,6 +28,7 @@ from wangtai.ingest.readers import (
 )
 from wangtai.ingest.readers.cells import Cells, convert
 from wangtai.ingest.readers.headers import header_key, markdown_table
+from wangtai.ingest.reasons import column_label
 from wangtai.ingest.reference import Reference
 from wangtai.ingest.validate import ARROW_TYPES, cast_batch, check_rows
 
@@ -627,7 +628,7 @@ def test_a_ten_digit_phone_stays_invalid(tmp_path: Path) -> None:
     [batch] = list(found.batches())
     assert batch.batch.column("phone").to_pylist() == ["1381234567"]
     result = checked(found, batch)
-    assert result.bad.tolist() == [True] and result.reasons[0] == "phone 应为 11 位数字"
+    assert result.bad.tolist() == [True] and result.reasons[0] == f"{column_label('phone')}应为 11 位数字"
 
 
 def test_unreadable_date_in_a_required_column(tmp_path: Path) -> None:

@@ -4,21 +4,27 @@
 file of scans (``rate`` scans per minute on average) into ``inbox/registrations/``, under a hidden
 temporary name renamed into place when complete, exactly as a source system must (DATA_CONTRACT.md §1).
 Now and then (``snapshot_every`` batches) it also plays the police records and sends a new residents
-snapshot with a few arrivals and departures.
+snapshot with a few arrivals and departures. Every ``workbook_every``-th batch (default: one in ten) comes
+as a clerk's Excel workbook instead of Parquet — a title row, the Chinese column names, the id numbers as
+text, the times as Excel times — the way 入户登记 sheets arrive (issue 13), and ingest reads it the same.
 
 It only uses what a source system would have: the reference units, and the residents of the latest
 residents file (in ``inbox/`` or ``archive/``), so scans belong to real newcomers of the data set; it
 prefers people who have not registered yet (read from the registration files it and the demo sent), and
 now and then scans someone the police records do not know yet (the campaign "discovers" them). About one
 row in a hundred is deliberately bad (wrong check character, unknown unit, unknown channel) so the
-quarantine has something to show.
+quarantine has something to show. (Who registered is read back from the Parquet files only: after a restart
+the people of earlier workbooks may be scanned again, which is a re-scan, as happens.)
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import secrets
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +42,8 @@ from wangtai.demo.events import CHANNEL_P, SITE_P
 from wangtai.idnumber import CHECK_CHARS, WEIGHTS
 from wangtai.paths import DataPaths
 
+WORKBOOK_EVERY = 10  # one batch in ten arrives as an Excel workbook
+WORKBOOK_TITLE = "王台街道一家亲扫码登记表（入户登记汇总）"
 RESCAN_SHARE = 0.12  # scans of people who registered before (a new job, a lost confirmation)
 DISCOVER_SHARE = 0.03  # scans of people not (yet) in the police records
 BAD_KINDS = ("check", "unit", "channel")
@@ -103,10 +111,17 @@ class Batch:
 class Simulator:
     """State of one simulation: the units, the newcomers, who registered already."""
 
-    def __init__(self, paths: DataPaths, seed: int | None = None, bad_share: float = 0.01):
+    def __init__(
+        self,
+        paths: DataPaths,
+        seed: int | None = None,
+        bad_share: float = 0.01,
+        workbook_every: int = WORKBOOK_EVERY,
+    ):
         self.paths = paths
         self.rng = np.random.default_rng(seed)
         self.bad_share = bad_share
+        self.workbook_every = workbook_every  # 0: always Parquet
         self.token = secrets.token_hex(3) if seed is None else f"{seed % 0xFFFFFF:06x}"
         self.sequence = 0
         self._load_units()
@@ -236,10 +251,13 @@ class Simulator:
             },
             schema=feed_schema("registrations"),
         )
-        path = (
-            self.paths.feed_inbox("registrations") / f"sim_{stamp}_{self.token}_{self.sequence:05d}.parquet"
-        )
-        write_table(path, table)  # hidden temporary name, then rename: ingest never sees half a file
+        stem = self.paths.feed_inbox("registrations") / f"sim_{stamp}_{self.token}_{self.sequence:05d}"
+        if self.workbook_every and self.sequence % self.workbook_every == 0:
+            path = stem.with_name(f"{stem.name}_入户登记.xlsx")
+            write_workbook(path, table, "registrations", WORKBOOK_TITLE, now)
+        else:
+            path = stem.with_name(f"{stem.name}.parquet")
+            write_table(path, table)  # hidden temporary name, then rename: ingest never sees half a file
         self.registered.update(i for i, b in zip(ids, bad, strict=True) if b < 0)
         good = int((bad < 0).sum())
         return Batch(path, n, good, n - good)
@@ -293,6 +311,44 @@ class Simulator:
         return path
 
 
+def write_workbook(path: Path, table: pa.Table, feed: str, title: str, when: datetime) -> None:
+    """The rows as a clerk's workbook: a title row, the feed's Chinese column names (the first name each
+    column accepts), text as text (an id number stays 18 characters), times as Excel times. Written under
+    a hidden temporary name and renamed into place; its bytes depend on the rows and ``when`` only."""
+    from openpyxl import Workbook
+
+    from wangtai.ingest.readers.headers import label
+
+    book = Workbook(write_only=True)
+    book.properties.created = when
+    sheet = book.create_sheet("登记表")
+    sheet.append([title])
+    sheet.append([label(feed, name) for name in table.column_names])
+    for row in zip(*(table.column(name).to_pylist() for name in table.column_names), strict=True):
+        sheet.append(list(row))
+    saved = io.BytesIO()
+    book.save(saved)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    hidden = path.with_name(f".{path.name}.tmp")
+    hidden.write_bytes(_stamped(saved.getvalue(), when))
+    os.replace(hidden, path)
+
+
+def _stamped(workbook: bytes, when: datetime) -> bytes:
+    """openpyxl stamps the moment of saving (each zip entry's time, the document's "modified"): set both to
+    ``when``, so that the same seed gives the same file (the same sha256, the same batch ids)."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, body)
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            target.writestr(entry, body, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 def _categorical(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
     cdf = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
     u = rng.random(len(rows))
@@ -343,7 +399,8 @@ def run(
         if batch is not None:
             written += 1
             if report:
-                report(f"[模拟] {batch.path.name}：{batch.rows} 次扫码（其中 {batch.bad} 行故意写错）")
+                kind = "，Excel 工作簿" if batch.path.suffix == ".xlsx" else ""
+                report(f"[模拟] {batch.path.name}：{batch.rows} 次扫码（其中 {batch.bad} 行故意写错{kind}）")
         if snapshot_every and tick % snapshot_every == 0:
             path = simulator.residents_snapshot()
             if report:

@@ -56,6 +56,8 @@ EVENTS = {
     "user_unlocked": "解除锁定",
     "audit_exported": "导出审计日志",
     "raw_purged": "清除过期原始文件",
+    "upload_preview": "上传文件预览",
+    "upload_confirmed": "确认导入文件",
 }
 FORBIDDEN_KEYS = {"password", "token", "session_token", "password_hash"}
 COLUMNS = ["ts", "event", "event_label", "user", "role", "ok", "page", "filter", "what", "rows", "detail"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 ADMIN_PAGE = "pages/admin.py"
 DATA_STATUS_PAGE = "pages/data_status.py"
+DATA_IMPORT_PAGE = "pages/data_import.py"
 SCREEN_PAGE = "pages/screen.py"
 OVERVIEW_PAGE = "dashboard.py"
 ALL = "*"  # every registered page, minus ``except_pages``
@@ -42,7 +43,7 @@ LEADER = Role(
     "leader",
     "领导",
     pages=(ALL,),
-    except_pages=(ADMIN_PAGE,),
+    except_pages=(ADMIN_PAGE, DATA_IMPORT_PAGE),
     person_lists=True,
     exports=True,
 )
@@ -50,13 +51,13 @@ STAFF = Role(
     "staff",
     "工作人员",
     pages=(ALL,),
-    except_pages=(ADMIN_PAGE, DATA_STATUS_PAGE, SCREEN_PAGE),
+    except_pages=(ADMIN_PAGE, DATA_STATUS_PAGE, DATA_IMPORT_PAGE, SCREEN_PAGE),
     all_communities=False,
     person_lists=True,
     exports=True,
 )
 SCREEN = Role("screen", "大屏", pages=(SCREEN_PAGE,), idle_expiry=False)
-ADMIN = Role("admin", "管理员", pages=(DATA_STATUS_PAGE, ADMIN_PAGE), admin=True)
+ADMIN = Role("admin", "管理员", pages=(DATA_STATUS_PAGE, DATA_IMPORT_PAGE, ADMIN_PAGE), admin=True)
 
 ROLES: dict[str, Role] = {role.key: role for role in (LEADER, STAFF, SCREEN, ADMIN)}
 _BY_NAME = {**ROLES, **{role.label: role for role in ROLES.values()}}

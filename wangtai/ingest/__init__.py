@@ -6,6 +6,11 @@ Public API (used by the CLI and the UI):
   one run at a time (``wait=False``: None at once when another process is ingesting).
 - ``list_held(paths) -> DataFrame`` and ``accept_held(paths, batch_id, operator)`` — held snapshots.
 - ``watch(paths, interval=1.0, stop=None)`` — poll the inbox and ingest whenever files are waiting.
+- ``core.dry_run(paths, feed, path, name)`` — what ingest would record for a file, nothing written (the
+  upload preview, ``wangtai.ingest.upload``).
+
+Parquet, Excel and CSV files are read (``wangtai.ingest.readers``); a file of another type is refused with a
+reason, temporary names (``.x``, ``~$x.xlsx``) are left alone.
 
 A failure of ours (disk full, permissions) is never a verdict on a file: it stays in the inbox and ingest
 is paused until a run goes through (``wangtai.ingest.faults``); links and other non-regular entries are

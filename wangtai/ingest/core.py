@@ -1,4 +1,10 @@
-"""inbox → validate → pseudonymize → warehouse / quarantine / archive, one manifest row per file."""
+"""inbox → validate → pseudonymize → warehouse / quarantine / archive, one manifest row per file.
+
+Parquet files are read as they always were (``_ingest_rows``); Excel and CSV files through
+wangtai.ingest.readers (``_ingest_table``); a file of any other type is refused by its name. Both paths
+share the row checks and the verdicts (``_split_rows``, ``_settle``). ``dry_run`` runs the very same path
+over a file without writing anything: the upload preview (wangtai.ui.upload).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +26,12 @@ from filelock import FileLock, Timeout
 from wangtai.contract import FEEDS, Feed
 from wangtai.ingest import faults, inbox, limits, upkeep
 from wangtai.ingest.compact import compact
+from wangtai.ingest.errors import IngestError
 from wangtai.ingest.faults import OurFault
 from wangtai.ingest.keys import SeenKeys, duplicate_mask
+from wangtai.ingest.readers import FeedFile, merge_problems, open_feed_file, unsupported_reason
 from wangtai.ingest.reasons import without_values
-from wangtai.ingest.reference import ingest_reference
+from wangtai.ingest.reference import Reference, ingest_reference
 from wangtai.ingest.run import IngestRun
 from wangtai.ingest.snapshots import hold_reasons
 from wangtai.ingest.store import (
@@ -47,6 +55,9 @@ log = logging.getLogger("wangtai.ingest")
 BATCH_ROWS = 500_000  # rows validated at a time: bounds memory for very large files
 STABILITY_WAIT = 0.5  # seconds to watch an unreadable file for a writer still writing it
 _UNREADABLE = "无法读取，不是完整的 Parquet 文件（可能已损坏或被截断）"
+FIRST_ROWS = 5  # an Excel or CSV file's quarantined rows named in its manifest reason
+SAMPLE_ROWS = 20  # rows a dry run keeps of what it would write (the upload preview)
+ROW_NUMBERS_NOTE = "行号即 Excel 中看到的行号，含标题行和表头行"
 
 OUTCOME_LABELS = {
     "accepted": "已入库",
@@ -127,22 +138,93 @@ class _Tally:
     quarantined: int = 0
     duplicates: int = 0
     new_keys: list[pa.Array] = field(default_factory=list)
+    first_bad: list[tuple[int, str]] = field(default_factory=list)  # (row number, reasons), the first few
+
+
+class _Sample:
+    """A dry run's stand-in for an AtomicParquetWriter: keeps the first rows written, writes nothing."""
+
+    def __init__(self, target: Path, schema: pa.Schema):
+        self.target = target
+        self.schema = schema
+        self.tables: list[pa.Table] = []
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self.rows < SAMPLE_ROWS and table.num_rows:
+            part = table.slice(0, SAMPLE_ROWS - self.rows)
+            self.tables.append(part)
+            self.rows += part.num_rows
+
+    def commit(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+    def table(self) -> pa.Table | None:
+        return pa.concat_tables(self.tables) if self.tables else None
+
+
+@dataclass
+class ReadAs:
+    """How an Excel or CSV file was read (for the manifest reason and the upload preview)."""
+
+    format: str | None
+    describe: str
+    mapping: dict[str, str]  # contract column → the header as written
+    absent: list[str]
+    unused: list[str]
 
 
 class _InboxFile:
-    """One open inbox file under its batch id: records its manifest row, then moves it out of the inbox."""
+    """One open inbox file under its batch id: records its manifest row, then moves it out of the inbox.
+    ``dry``: nothing is written or moved; ``record`` only says what would be recorded (``dry_run``)."""
 
-    def __init__(self, run: IngestRun, feed: Feed, path: Path, handle, opened: os.stat_result, sha: str):
+    def __init__(
+        self,
+        run: IngestRun,
+        feed: Feed,
+        path: Path,
+        handle,
+        opened: os.stat_result,
+        sha: str,
+        dry: bool = False,
+        name: str | None = None,
+    ):
         self.run = run
         self.feed = feed
         self.path = path
         self.handle = handle
         self.opened = opened  # the inbox file's stat when opened: was it replaced or still written?
         self.sha = sha
-        self.name = path.name
+        self.dry = dry
+        self.name = name or path.name
         self.now = run.now()
         self.ingested_at = run.next_time(self.now)
         self.batch_id = f"{self.ingested_at:%Y%m%dT%H%M%S%f}-{feed.name}-{sha[:8]}"
+        self.read_as: ReadAs | None = None
+        self.samples: dict[str, _Sample] = {}
+
+    def writer(self, kind: str, schema: pa.Schema) -> AtomicParquetWriter | _Sample:
+        """The file's warehouse or quarantine output (a sample in a dry run)."""
+        folder = self.run.paths.warehouse if kind == "warehouse" else self.run.paths.quarantine
+        target = folder / self.feed.name / f"{self.batch_id}.parquet"
+        if self.dry:
+            self.samples[kind] = _Sample(target, schema)
+            return self.samples[kind]
+        return AtomicParquetWriter(target, schema)
+
+    def still_changing(self) -> bool:
+        """Is a writer still writing it? (An unreadable file is watched a moment before it is refused.)"""
+        return not self.dry and _still_changing(self.path, self.opened)
+
+    def changed_while_read(self) -> bool:
+        """Did the bytes of the open file change while it was read (a writer writing it in place)?"""
+        if self.dry:
+            return False
+        now = os.fstat(self.handle.fileno())
+        return (now.st_size, now.st_mtime_ns) != (self.opened.st_size, self.opened.st_mtime_ns)
 
     def record(
         self,
@@ -186,6 +268,11 @@ class _InboxFile:
             "archive_file": relative(paths, moved),
         }
         assert rows_in == accepted + quarantined + duplicates
+        result = FileResult(
+            self.batch_id, feed.name, self.name, rows_in, accepted, quarantined, duplicates, outcome, reason
+        )
+        if self.dry:
+            return result
         committed = []
         try:
             for writer in keep:
@@ -198,9 +285,6 @@ class _InboxFile:
             raise
         self.run.manifest.append(row)
         _release(self.path, self.handle, self.opened, moved or qf)
-        result = FileResult(
-            self.batch_id, feed.name, self.name, rows_in, accepted, quarantined, duplicates, outcome, reason
-        )
         log.info(result.describe())
         return result
 
@@ -209,17 +293,14 @@ class _InboxFile:
 
     def unreadable(self, rows_in: int, error: Exception) -> FileResult | None:
         """Refused as unreadable, unless a writer is still writing it (None: left for the next run)."""
-        if _still_changing(self.path, self.opened):
+        if self.still_changing():
             return None
         return self.refuse(rows_in, f"{_UNREADABLE}。详情：{without_values(error)}")
 
     def duplicate(self, previous: dict) -> FileResult:
-        """Recorded as a copy of an earlier accepted or held file (same bytes): every row a duplicate."""
-        try:
-            self.handle.seek(0)
-            rows_in = pq.ParquetFile(self.handle).metadata.num_rows
-        except Exception:
-            rows_in = 0
+        """Recorded as a copy of an earlier accepted or held file (same bytes, so the same rows, counted
+        then): every row a duplicate."""
+        rows_in = int(previous["rows_in"])
         reason = (
             f"文件 {self.name} 与已入库的文件 {previous['file_name']}（批次 {previous['batch_id']}）"
             f"内容完全相同，全部 {rows_in} 行按重复计。"
@@ -244,10 +325,17 @@ def _ingest_file(run: IngestRun, feed: Feed, path: Path) -> FileResult | None:
             _release(path, handle, opened, pending)
             return None
         file = _InboxFile(run, feed, path, handle, opened, sha)
-        previous = run.known_file(feed.name, sha)
-        if previous is not None:
-            return file.duplicate(previous)
+        return _judge(file)
+
+
+def _judge(file: _InboxFile) -> FileResult | None:
+    """A new file's verdict: a copy of a file already in, Parquet as it always was read, or a table."""
+    previous = file.run.known_file(file.feed.name, file.sha)
+    if previous is not None:
+        return file.duplicate(previous)
+    if file.name.lower().endswith(".parquet"):
         return _ingest_rows(file)
+    return _ingest_table(file)
 
 
 def _refuse_entry(run: IngestRun, feed: Feed, path: Path, kind: str) -> FileResult | None:
@@ -274,7 +362,7 @@ def _ingest_rows(file: _InboxFile) -> FileResult | None:
     """A new file's rows checked and written to the warehouse and quarantine; the whole file refused when it
     is beyond the limits (wangtai.ingest.limits), cannot be read, lacks a column or has a column that cannot
     be cast. A failure of ours (OurFault) leaves nothing behind and no verdict."""
-    feed, paths = file.feed, file.run.paths
+    feed = file.feed
     too_big = _beyond_limits(file)
     if too_big is not None:
         return file.refuse(*too_big)
@@ -293,16 +381,10 @@ def _ingest_rows(file: _InboxFile) -> FileResult | None:
             rows_in,
             f"缺少必需列 {'、'.join(missing)}（{feed.label}文件应包含：{'、'.join(feed.column_names)}）。",
         )
-    warehouse = AtomicParquetWriter(
-        paths.warehouse / feed.name / f"{file.batch_id}.parquet", WAREHOUSE_SCHEMAS[feed.name]
-    )
-    quarantine = AtomicParquetWriter(
-        paths.quarantine / feed.name / f"{file.batch_id}.parquet", _quarantine_schema(names)
-    )
-    known = file.run.existing_keys(feed) if feed.kind == "increment" else []
-    existing = pa.concat_arrays(known) if known else None
+    warehouse = file.writer("warehouse", WAREHOUSE_SCHEMAS[feed.name])
+    quarantine = file.writer("quarantine", _quarantine_schema(names))
     try:
-        tally = _split_rows(file, parquet, warehouse, quarantine, existing)
+        tally = _split_rows(file, _parquet_batches(file, parquet), warehouse, quarantine)
     except BaseException as error:
         warehouse.discard()  # whatever went wrong, no half-written file is left behind
         quarantine.discard()
@@ -314,6 +396,58 @@ def _ingest_rows(file: _InboxFile) -> FileResult | None:
             return file.unreadable(rows_in, error)
         raise
     return _settle(file, rows_in, tally, warehouse, quarantine)
+
+
+def _ingest_table(file: _InboxFile) -> FileResult | None:
+    """An Excel or CSV file (or one of a type that cannot be read: refused by its name) through
+    wangtai.ingest.readers: limits first, then the reader's verdict on the whole file, then the rows, checked
+    as Parquet rows are. The reader reads the descriptor ingest opened; a file written while it was read
+    is left for the next run."""
+    why = unsupported_reason(file.name)
+    if why is not None:
+        return file.refuse(0, f"{why}。")
+    why = limits.before_reading_table(file.handle)
+    if why is not None:
+        return file.refuse(0, why)
+    names = file.run.header_names()  # IngestError when reference/column_names.* is broken: set aside
+    with open_feed_file(_readable(file), file.feed, names, name=file.name) as found:
+        return _read_table(file, found)
+
+
+def _readable(file: _InboxFile) -> Path:
+    """The open descriptor as a path the readers can open (Linux): exactly the bytes hashed, never a file
+    renamed into the inbox meanwhile; elsewhere the inbox path (the stat compare after reading guards)."""
+    fd_path = Path(f"/proc/self/fd/{file.handle.fileno()}")
+    return fd_path if fd_path.exists() else file.path
+
+
+def _read_table(file: _InboxFile, found: FeedFile) -> FileResult | None:
+    feed = file.feed
+    if found.refusal is not None:
+        if file.changed_while_read() or (found.refusal.unreadable and file.still_changing()):
+            return None  # a writer is still writing it (a half-copied CSV): the next run looks again
+        return file.refuse(found.num_rows, found.refusal.reason + "。")
+    why = limits.rows_counted(found.format, found.num_rows)
+    if why is not None:
+        return file.refuse(found.num_rows, why)
+    file.read_as = ReadAs(found.format, found.describe(), dict(found.mapping), found.absent, found.unused)
+    warehouse = file.writer("warehouse", WAREHOUSE_SCHEMAS[feed.name])
+    quarantine = file.writer("quarantine", _quarantine_schema(found.text_columns))
+    try:
+        tally = _split_rows(file, _read_batches(file, found), warehouse, quarantine)
+        if file.changed_while_read() or tally.rows != found.num_rows:
+            warehouse.discard()
+            quarantine.discard()
+            return None  # still being written: the next run reads it whole
+    except BaseException as error:
+        warehouse.discard()
+        quarantine.discard()
+        if faults.is_ours(error):
+            raise faults.as_fault(error) from error
+        if isinstance(error, CastFailure):
+            return file.refuse(found.num_rows, f"{error}。")
+        raise
+    return _settle(file, tally.rows, tally, warehouse, quarantine)
 
 
 def _beyond_limits(file: _InboxFile) -> tuple[int, str] | None:
@@ -330,20 +464,54 @@ def _beyond_limits(file: _InboxFile) -> tuple[int, str] | None:
     return None if why is None else (max(0, metadata.num_rows), why)
 
 
+@dataclass
+class _CheckedBatch:
+    """One batch of a file's rows after the row checks, and how to write its invalid rows to quarantine."""
+
+    checked: object  # validate.Checked
+    n: int
+    quarantine: Callable[[], pa.Table]  # the invalid rows as text, with _row and _reasons
+    rows: np.ndarray | None = None  # Excel/CSV: each row's number in the sheet (None: Parquet, 0-based)
+
+
+def _parquet_batches(file: _InboxFile, parquet: pq.ParquetFile) -> Iterator[_CheckedBatch]:
+    """A Parquet file's rows, BATCH_ROWS at a time, cast to the contract and checked."""
+    feed, run, row0 = file.feed, file.run, 0
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        checked = check_rows(feed, cast_batch(batch, feed, row0), run.reference, file.now)
+        yield _CheckedBatch(
+            checked, batch.num_rows, lambda b=batch, c=checked, r=row0: _quarantine_rows(b, c, r)
+        )
+        row0 += batch.num_rows
+
+
+def _read_batches(file: _InboxFile, found: FeedFile) -> Iterator[_CheckedBatch]:
+    """An Excel or CSV file's rows as its reader typed them, checked, with the reader's own problems."""
+    feed, run = file.feed, file.run
+    for read in found.batches():
+        checked = merge_problems(
+            check_rows(feed, cast_batch(read.batch, feed), run.reference, file.now), read
+        )
+        yield _CheckedBatch(
+            checked, read.num_rows, lambda r=read, c=checked: _read_quarantine_rows(r, c), read.rows
+        )
+
+
 def _split_rows(
     file: _InboxFile,
-    parquet: pq.ParquetFile,
-    warehouse: AtomicParquetWriter,
-    quarantine: AtomicParquetWriter,
-    existing: pa.Array | None,
+    batches: Iterator[_CheckedBatch],
+    warehouse: AtomicParquetWriter | _Sample,
+    quarantine: AtomicParquetWriter | _Sample,
 ) -> _Tally:
-    """Every row checked, BATCH_ROWS at a time: valid new rows to the warehouse (pseudonymized), invalid ones
-    to quarantine as text with their reasons, duplicates only counted."""
+    """Every row checked: valid new rows to the warehouse (pseudonymized), invalid ones to quarantine as
+    text with their reasons, duplicates (of a row before them, or in the warehouse) only counted."""
     feed, run = file.feed, file.run
+    known = run.existing_keys(feed) if feed.kind == "increment" else []
+    existing = pa.concat_arrays(known) if known else None
     seen, tally = SeenKeys(), _Tally()
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-        checked = check_rows(feed, cast_batch(batch, feed, tally.rows), run.reference, file.now)
-        dup = _duplicates(checked, batch.num_rows, seen, existing)
+    for part in batches:
+        checked = part.checked
+        dup = _duplicates(checked, part.n, seen, existing)
         keep = ~checked.bad & ~dup
         if keep.any():
             warehouse.write(warehouse_rows(feed, checked, keep, file.batch_id, file.ingested_at, run.secret))
@@ -352,11 +520,14 @@ def _split_rows(
             if feed.kind == "increment":
                 tally.new_keys.append(kept.cast(pa.string()))
         if checked.bad.any():
-            quarantine.write(_quarantine_rows(batch, checked, tally.rows))
+            quarantine.write(part.quarantine())
+            if part.rows is not None and len(tally.first_bad) < FIRST_ROWS:
+                bad = np.flatnonzero(checked.bad)[: FIRST_ROWS - len(tally.first_bad)]
+                tally.first_bad += [(int(part.rows[i]), checked.reasons[i]) for i in bad]
         tally.accepted += int(keep.sum())
         tally.quarantined += int(checked.bad.sum())
         tally.duplicates += int(dup.sum())
-        tally.rows += batch.num_rows
+        tally.rows += part.n
     return tally
 
 
@@ -376,6 +547,17 @@ def _quarantine_rows(batch: pa.RecordBatch, checked, row0: int) -> pa.Table:
     text["_row"] = pa.array(np.flatnonzero(checked.bad) + row0, pa.int64())
     text["_reasons"] = pa.array(checked.reasons[checked.bad], pa.string())
     return pa.table(text)
+
+
+def _read_quarantine_rows(read, checked) -> pa.Table:
+    """An Excel or CSV batch's invalid rows as the text that arrived, with their row number as Excel shows
+    it (1-based, title and header rows counted) and their reasons."""
+    bad = pa.array(checked.bad)
+    text = read.text()
+    columns = {name: text.column(name).filter(bad) for name in text.schema.names}
+    columns["_row"] = pa.array(read.rows[checked.bad], pa.int64())
+    columns["_reasons"] = pa.array(checked.reasons[checked.bad], pa.string())
+    return pa.table(columns)
 
 
 def _settle(
@@ -405,8 +587,12 @@ def _settle(
             f"{feed.label}快照 {file.name} 暂不作为当前快照：{'；'.join(hold)}。"
             "原快照仍为当前，请人工核实后确认。"
         )
+    elif tally.quarantined and tally.first_bad:
+        reason = f"{tally.quarantined} 行未通过校验，已隔离：{_first_rows(tally)}（{ROW_NUMBERS_NOTE}）。"
     elif tally.quarantined:
         reason = f"{tally.quarantined} 行未通过校验，已隔离（原因见隔离文件）。"
+    if file.read_as is not None:  # how an Excel or CSV file was read: sheet, encoding, the columns' headers
+        reason = f"{reason or ''}读取方式：{file.read_as.describe}"
     outcome = "held" if hold else "accepted"
     try:
         result = file.record(
@@ -423,9 +609,59 @@ def _settle(
         warehouse.discard()
         quarantine.discard()
         raise
-    if tally.new_keys:
+    if tally.new_keys and not file.dry:
         run.existing_keys(feed).extend(tally.new_keys)
     return result
+
+
+def _first_rows(tally: _Tally) -> str:
+    """第 5 行（…）、第 9 行（…）等 — the first quarantined rows of an Excel or CSV file."""
+    shown = "、".join(f"第 {row} 行（{reasons}）" for row, reasons in tally.first_bad)
+    return shown + ("等" if tally.quarantined > len(tally.first_bad) else "")
+
+
+@dataclass
+class DryRun:
+    """What ingest would record for a file (``result``), how it would read it (``read_as``: Excel and CSV),
+    and the first rows it would write: ``accepted`` as the warehouse keeps them (pseudonymized, masked) and
+    ``quarantined`` as quarantine keeps them — the text that arrived, raw: mask before showing it."""
+
+    result: FileResult
+    read_as: ReadAs | None
+    accepted: pa.Table | None
+    quarantined: pa.Table | None
+
+
+def dry_run(
+    paths: DataPaths, feed: str, path: Path, name: str | None = None, now: datetime | None = None
+) -> DryRun:
+    """Run ingest's own path over the file at ``path`` as if it had landed in ``inbox/<feed>/`` as
+    ``name`` — type, limits, the reader, every row check, duplicates of rows and files already in, a
+    snapshot's hold — without writing or moving anything (the upload preview). Raises IngestError when
+    the reference data has not been ingested yet."""
+    run = IngestRun(paths, current_reference(paths), now)
+    with open(path, "rb") as handle:
+        opened = os.fstat(handle.fileno())
+        file = _InboxFile(run, FEEDS[feed], Path(path), handle, opened, _sha256(handle), dry=True, name=name)
+        result = _judge(file)
+    samples = {kind: sample.table() for kind, sample in file.samples.items()}
+    return DryRun(result, file.read_as, samples.get("warehouse"), samples.get("quarantine"))
+
+
+def current_reference(paths: DataPaths) -> Reference:
+    """The reference data as the last ingest installed it (warehouse/reference/), read without writing."""
+    folder = paths.warehouse / "reference"
+    try:
+        codes = pq.read_table(folder / "communities.parquet", columns=["community_code"])
+        units = pq.read_table(folder / "units.parquet", columns=["unit_id"])
+    except (OSError, pa.ArrowException) as error:
+        raise IngestError(
+            "参考数据（社区、管理单元）尚未入库，无法校验文件；请先把 reference/ 准备好并运行一次入库。"
+        ) from error
+    return Reference(
+        community_codes=codes.column("community_code").combine_chunks(),
+        unit_ids=units.column("unit_id").combine_chunks(),
+    )
 
 
 def ingest_all(paths: DataPaths, now: datetime | None = None, wait: bool = True) -> list[FileResult] | None:

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from wangtai import clock
+from wangtai.ingest.errors import IngestError
 from wangtai.paths import PRIVATE_FILE, DataPaths
 
 log = logging.getLogger("wangtai.ingest")
@@ -190,6 +191,10 @@ def set_aside(status: Status, feed: str, path: Path, error: BaseException) -> No
         f"文件 {path.name} 入库时程序出错（{type(error).__name__}），已跳过并留在收件箱，其他文件照常入库；"
         "稍后自动重试，也可把文件重新放入收件箱。请把日志交给维护人员。"
     )
+    wait = min(SET_ASIDE_SECONDS * 2 ** (attempts - 1), SET_ASIDE_MAX)
+    if isinstance(error, IngestError):  # something an administrator fixes (column_names.toml): it says what
+        message = f"文件 {path.name} 暂未入库，留在收件箱：{error} 改正后自动重试，其他文件照常入库。"
+        wait = SET_ASIDE_SECONDS  # no back-off: the fix is not a change of the file
     detail = where(error)
     if previous.get("detail") != detail:
         stack = "".join(traceback.format_tb(error.__traceback__))  # code lines only, no values
@@ -199,7 +204,7 @@ def set_aside(status: Status, feed: str, path: Path, error: BaseException) -> No
         "detail": detail,
         "since": previous.get("since") or clock.now().isoformat(timespec="seconds"),
         "attempts": attempts,
-        "retry_at": time.time() + min(SET_ASIDE_SECONDS * 2 ** (attempts - 1), SET_ASIDE_MAX),
+        "retry_at": time.time() + wait,
         "identity": ident,
     }
 

@@ -1,6 +1,7 @@
 """The inbox as ingest sees it: only regular files inside the data directory are ever read.
 
-Whatever else lands in ``inbox/<feed>/`` — a symbolic link, a folder, a named pipe, a device — is refused
+Every regular file is read (Parquet, Excel, CSV) or refused by its type (wangtai.ingest.readers); whatever
+else lands in ``inbox/<feed>/`` — a symbolic link, a folder, a named pipe, a device — is refused
 with a reason (DESIGN.md: every file that arrives is accounted for) and moved out by renaming the entry
 itself, never following it; in quarantine it becomes a plain text note (a folder keeps its files, its
 links turned into notes), so quarantine and archive never hold a link. Files are opened relative to the
@@ -17,6 +18,7 @@ import uuid
 from pathlib import Path
 
 from wangtai.ingest.faults import OurFault, is_ours
+from wangtai.ingest.readers.kinds import is_temporary
 from wangtai.ingest.store import copy_from_handle, move_file, write_private_text
 from wangtai.paths import PRIVATE_DIR, PRIVATE_FILE, DataPaths, private_dir
 
@@ -68,21 +70,20 @@ def folder_problem(paths: DataPaths, feed: str) -> str | None:
 
 
 def entries(paths: DataPaths, feed: str) -> list[Path]:
-    """What waits in the feed's inbox, oldest first (mtime, then name): regular ``*.parquet`` files, and
-    every entry that is not a regular file (to be refused). Hidden names are writers' temporary files."""
+    """What waits in the feed's inbox, oldest first (mtime, then name): every entry — files of any type
+    (ingest reads or refuses each), links, folders — except temporary names, which are left alone: a
+    writer's hidden name, Excel's ``~$`` lock file, a partial download (``readers.is_temporary``)."""
     folder = paths.feed_inbox(feed)
     if folder_problem(paths, feed) is not None or not os.path.isdir(folder):
         return []
     found = []
     for entry in os.scandir(folder):
-        if entry.name.startswith("."):
+        if is_temporary(entry.name):
             continue
         try:
             info = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             continue
-        if stat.S_ISREG(info.st_mode) and not entry.name.endswith(".parquet"):
-            continue  # another format: not read (yet)
         found.append((info.st_mtime_ns, entry.name, Path(entry.path)))
     return [path for _, _, path in sorted(found)]
 

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from wangtai import clock
 from wangtai.contract import Feed
 from wangtai.ingest.pii import load_secret
+from wangtai.ingest.readers import HeaderNames, load_header_names
 from wangtai.ingest.reference import Reference
 from wangtai.ingest.store import read_decisions, read_manifest
 from wangtai.ingest.upkeep import retention_days
@@ -34,12 +35,20 @@ class IngestRun:
         self.last_time = max((row["ingested_at"] for row in self.manifest), default=None)
         self._secret: bytes | None = None
         self._keys: dict[str, list[pa.Array]] = {}
+        self._header_names: HeaderNames | None = None
 
     @property
     def secret(self) -> bytes:
         if self._secret is None:
             self._secret = load_secret()
         return self._secret
+
+    def header_names(self) -> HeaderNames:
+        """The column names Excel and CSV files may use (loaded once, on the first such file). Raises
+        IngestError when reference/column_names.* is broken: those files wait, the others go on."""
+        if self._header_names is None:
+            self._header_names = load_header_names(self.paths.reference)
+        return self._header_names
 
     def now(self) -> datetime:
         return self.fixed_now if self.fixed_now is not None else clock.now()

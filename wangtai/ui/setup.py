@@ -32,6 +32,7 @@ PAGES = (
     ("pages/density_map.py", "密度地图", "🗺️"),
     ("pages/campaign.py", "登记进度", "📈"),
     ("pages/data_status.py", "数据状态", "🩺"),
+    ("pages/data_import.py", "数据导入", "📥"),  # 管理员 only (wangtai.auth.roles)
     ("pages/admin.py", "用户与审计", "🔐"),
     ("pages/screen.py", "大屏模式", "🖥️"),  # full screen, rotating; ?screen=1 on any page opens it
 )

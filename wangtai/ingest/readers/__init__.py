@@ -50,17 +50,22 @@ __all__ = [
 ]
 
 
-def open_feed_file(path: str | Path, feed: str | Feed, names: HeaderNames | None = None) -> FeedFile:
+def open_feed_file(
+    path: str | Path, feed: str | Feed, names: HeaderNames | None = None, name: str | None = None
+) -> FeedFile:
     """Open one inbox file for a feed. Never raises for what is in the file: a file that cannot be taken
     comes back with ``refusal`` set. ``names``: the accepted column names (default: the built-in ones;
-    ingest passes ``load_header_names(paths.reference)``)."""
+    ingest passes ``load_header_names(paths.reference)``). ``name``: the file's name when ``path`` is not
+    it (ingest reads the descriptor it opened, ``/proc/self/fd/N``: the bytes read are the file it hashed,
+    whatever is renamed into the inbox meanwhile); the type is judged by this name."""
     path = Path(path)
+    named = Path(name) if name is not None else path
     feed = FEEDS[feed] if isinstance(feed, str) else feed
     names = names or builtin_names()
-    reason = unsupported_reason(path.name)
+    reason = unsupported_reason(named.name)
     if reason is not None:
         return refused(path, feed, None, reason)
-    declared = SUPPORTED[path.suffix.lower()]
+    declared = SUPPORTED[named.suffix.lower()]
     if path.stat().st_size == 0:
         return refused(path, feed, declared, "文件是空的（0 字节）", unreadable=True)
     if declared == "parquet":
@@ -69,10 +74,10 @@ def open_feed_file(path: str | Path, feed: str | Feed, names: HeaderNames | None
         return open_parquet(path, feed, [])
     actual, other = sniff(path)
     if actual is None:
-        return refused(path, feed, None, f"扩展名是 {path.suffix}，内容却是{other}：{SAVE_AS}")
+        return refused(path, feed, None, f"扩展名是 {named.suffix}，内容却是{other}：{SAVE_AS}")
     notes = []
     if actual != declared and {actual, declared} != {"xlsx", "xls"}:
-        notes.append(f"扩展名是 {path.suffix}，内容却是{FORMAT_LABELS[actual]}，已按内容读取")
+        notes.append(f"扩展名是 {named.suffix}，内容却是{FORMAT_LABELS[actual]}，已按内容读取")
     return _open_as(actual, path, feed, names, notes)
 
 
@@ -90,14 +95,16 @@ def _open_as(fmt: str, path: Path, feed: Feed, names: HeaderNames, notes: list[s
     return open_text(path, names[feed.name], names, notes)
 
 
-def recognise_feed(path: str | Path, names: HeaderNames | None = None) -> list[str]:
+def recognise_feed(path: str | Path, names: HeaderNames | None = None, name: str | None = None) -> list[str]:
     """The feeds whose complete header the file has, from its first rows only (for an upload whose feed is
-    not chosen): usually one; none when the file cannot be read or no header is recognised."""
+    not chosen): usually one; none when the file cannot be read or no header is recognised. ``name``: the
+    file's name when ``path`` is not it (an upload kept under a temporary name)."""
     path = Path(path)
+    named = Path(name) if name is not None else path
     names = names or builtin_names()
-    if unsupported_reason(path.name) is not None or path.stat().st_size == 0:
+    if unsupported_reason(named.name) is not None or path.stat().st_size == 0:
         return []
-    fmt = SUPPORTED[path.suffix.lower()]
+    fmt = SUPPORTED[named.suffix.lower()]
     if fmt != "parquet":
         fmt = sniff(path)[0]
     if fmt == "parquet":

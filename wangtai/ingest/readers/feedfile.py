@@ -15,10 +15,13 @@ from wangtai.ingest.readers.cells import Cells, convert
 from wangtai.ingest.readers.examples import EXAMPLE_ROW_REASON, example_key
 from wangtai.ingest.readers.headers import label
 from wangtai.ingest.readers.kinds import FORMAT_LABELS
+from wangtai.ingest.reasons import column_label
 from wangtai.ingest.validate import ARROW_TYPES, Checked
 
 ID_NUMBERS_LOST = "身份证号被 Excel 转成了数字（科学计数法），后几位已丢失；请把该列设为文本后重新导出"
-REQUIRED_EMPTY = "{} 为空（必填）"  # validate.check_rows' wording, dropped when the reader said why
+REQUIRED_EMPTY = (
+    "{}为空（必填）"  # validate.check_rows' wording (column_label), dropped when the reader said why
+)
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,6 @@ def merge_problems(checked: Checked, read: ReadBatch) -> Checked:
         own = mine[i].split("；")
         said = {part.split("（", 1)[0] for part in own}
         theirs = [] if checked.reasons[i] is None else checked.reasons[i].split("；")
-        theirs = [p for p in theirs if not any(p == REQUIRED_EMPTY.format(c) for c in said)]
+        theirs = [p for p in theirs if not any(p == REQUIRED_EMPTY.format(column_label(c)) for c in said)]
         reasons[i] = "；".join([*own, *theirs])
     return Checked(columns=checked.columns, bad=bad, reasons=reasons, key=checked.key, ids=checked.ids)

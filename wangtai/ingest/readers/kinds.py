@@ -61,9 +61,15 @@ def unsupported_reason(name: str | Path) -> str | None:
 
 def is_temporary(name: str | Path) -> bool:
     """Files never to be read nor quarantined: hidden files (a writer's temporary name), Excel's lock file
-    ``~$登记表.xlsx`` (there while someone has the workbook open), partial downloads."""
+    ``~$登记表.xlsx`` (there while someone has the workbook open), partial downloads, and the files Windows
+    Explorer leaves in a shared folder by itself (``Thumbs.db``, ``desktop.ini``)."""
     name = Path(name).name
-    return name.startswith((".", "~$")) or name.lower().endswith((".tmp", ".part", ".crdownload"))
+    lower = name.lower()
+    return (
+        name.startswith((".", "~$"))
+        or lower.endswith((".tmp", ".part", ".crdownload"))
+        or lower in ("thumbs.db", "desktop.ini")
+    )
 
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
