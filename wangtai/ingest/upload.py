@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -157,11 +158,12 @@ def _refused(table: pa.Table | None, parquet: bool) -> pd.DataFrame:
 
 
 def _masked_ids(ids: pa.ChunkedArray) -> list[str | None]:
-    """The warehouse's mask of an 18-character id number; anything else (a short or damaged value, which the
-    mask would show most of) is not shown at all."""
+    """The warehouse's shorter mask (a minor's: region only) of an 18-character id number — the row number
+    finds the row, and a refused row's birth date is not known to be right; anything else (a short or damaged
+    value, which a mask would show most of) is not shown at all."""
     ids = ids.combine_chunks()
     whole = pc.equal(pc.utf8_length(ids), 18)
-    return pc.if_else(whole, mask_ids(ids), pa.scalar(NOT_SHOWN)).to_pylist()
+    return pc.if_else(whole, mask_ids(ids, np.ones(len(ids), bool)), pa.scalar(NOT_SHOWN)).to_pylist()
 
 
 # ---- into the inbox ---------------------------------------------------------------------------------------
