@@ -214,7 +214,8 @@ class Tab:
             "messages": len(frames),
             "by_kind": by_kind,
             "first_msg": round(frames[0][0] - click_t, 1) if frames else None,
-            "script_finished": round(finished[0] - click_t, 1) if finished else None,
+            # the last one: switching pages first ends the old page's run (or a live tick) early
+            "script_finished": round(finished[-1] - click_t, 1) if finished else None,
             "cdp_ms": {k: round((after_cdp.get(k, 0) - before_cdp.get(k, 0)) * 1000, 1) for k in CDP_METRICS},
         }
 
