@@ -101,7 +101,7 @@ async ([title, timeoutMs]) => {
 
 CDP_METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
 
-FLOOR_APP = '''import plotly.graph_objects as go
+FLOOR_APP = """import plotly.graph_objects as go
 import streamlit as st
 
 TITLE = "{title}"
@@ -111,7 +111,7 @@ with st.sidebar:
 st.title(TITLE)
 st.metric("人数", {value})
 st.plotly_chart(go.Figure(go.Bar(x=["一", "二", "三"], y=[3, 1, {value}])), use_container_width=True)
-'''
+"""
 
 
 # ---- pure helpers (unit-tested) ----------------------------------------------------------------------
@@ -204,6 +204,9 @@ class Tab:
                 break
             self.page.wait_for_timeout(25)
         kinds = self.frames[before_n : before_n + len(frames)]
+        # a live tick's messages may land between the count above and the click: not this click's
+        pairs = [(f, k) for f, k in zip(frames, kinds, strict=False) if f[0] >= click_t]
+        frames, kinds = [f for f, _ in pairs], [k for _, k in pairs]
         by_kind: dict[str, int] = {}
         for kind, size in kinds:
             by_kind[kind] = by_kind.get(kind, 0) + size
@@ -440,7 +443,9 @@ def page_rows(results: dict) -> list[str]:
 def breakdown(results: dict, title: str) -> list[str]:
     """Where one page's click time goes: timeline, main-thread work, bytes by element type."""
     rows = results["clicks"][title]
-    med = {k: _median_of(rows, k) for k in ("first_msg", "script_finished", "plotly", "deck", "ready", "painted")}
+    med = {
+        k: _median_of(rows, k) for k in ("first_msg", "script_finished", "plotly", "deck", "ready", "painted")
+    }
     cdp = {k: statistics.median([r["cdp_ms"][k] for r in rows]) for k in CDP_METRICS}
     lines = [
         f"**{title}** (medians over {len(rows)} clicks, ms after the click): first message from the server "
@@ -494,7 +499,9 @@ def section(results: dict, command: str, info: dict) -> str:
         "**Where the time goes**, for the two slowest pages (by p50):",
         "",
     ]
-    slowest = sorted(results["clicks"], key=lambda t: -statistics.median(c["painted"] for c in results["clicks"][t]))
+    slowest = sorted(
+        results["clicks"], key=lambda t: -statistics.median(c["painted"] for c in results["clicks"][t])
+    )
     for title in slowest[:2]:
         lines += breakdown(results, title)
     return "\n".join(lines)
