@@ -185,6 +185,14 @@ def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai import bench
     from wangtai.bench import harness
 
+    if args.browser:  # what a viewer feels, in headless Chromium (wangtai.bench.browser)
+        from wangtai.bench import browser
+
+        args.scales = args.scales or "69000"
+        args.argv = ["--browser", f"--scales {args.scales}", f"--rounds {args.rounds}"]
+        args.argv += ["--reuse"] if args.reuse else []
+        return browser.main(args)
+    args.scales = args.scales or ",".join(str(s) for s in bench.DEFAULT_SCALES)
     command = [f"--scales {args.scales}"]
     if args.quick:
         args.repeats, args.page_repeats, args.budget = 5, 2, 0.2
@@ -194,7 +202,6 @@ def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
     if args.reuse:
         command.append("--reuse")
     args.argv = command
-    args.scales = args.scales or ",".join(str(s) for s in bench.DEFAULT_SCALES)
     return harness.main(args)
 
 
@@ -265,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(handler=cmd_query)
 
     bench = verbs.add_parser("bench", help="性能基准：三个规模的演示数据，入库、查询、页面，对比 pandas 基线")
-    bench.add_argument("--scales", default="69000,2000000,10000000", help="实有人口规模，逗号分隔")
+    bench.add_argument(
+        "--scales", default=None, help="实有人口规模，逗号分隔（默认三个规模；--browser 时 69000）"
+    )
     bench.add_argument("--data-root", default="bench-data", help="基准数据目录（已被 git 忽略）")
     bench.add_argument(
         "--out",
@@ -279,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="少量重复，快速试跑")
     bench.add_argument("--no-baseline", action="store_true", help="不跑 pandas 基线")
     bench.add_argument("--reuse", action="store_true", help="沿用已入库的基准数据（不测生成与入库）")
+    bench.add_argument(
+        "--browser", action="store_true", help="在无头 Chromium 中计时：点击到绘制、重新加载、登录、实时更新"
+    )
+    bench.add_argument("--rounds", type=int, default=5, help="--browser：每项测量的轮数")
     bench.set_defaults(handler=cmd_bench)
     return parser
 

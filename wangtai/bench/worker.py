@@ -73,11 +73,21 @@ def catch_up(runner, out: dict) -> None:
 def land_batch(paths, rows: int = 50, id_numbers: list[str] | None = None) -> float:
     """Write a small 一家亲 increment into the inbox (re-registrations of known people, new scan ids) and
     ingest it as the source system's file would be. Returns the ingest time in ms."""
+    from wangtai.ingest import ingest_all
+
+    write_batch(paths, rows, id_numbers)
+    t0 = time.perf_counter()
+    ingest_all(paths)
+    return (time.perf_counter() - t0) * 1000
+
+
+def write_batch(paths, rows: int = 50, id_numbers: list[str] | None = None) -> Path:
+    """The increment of ``land_batch`` written into the inbox under a hidden name and renamed (as a source
+    system delivers it), not ingested: a server's live ingest picks it up (``wangtai.bench.browser``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from wangtai import clock
-    from wangtai.ingest import ingest_all
 
     archived = sorted((paths.archive / "registrations").glob("*.parquet"))
     sample = pq.read_table(archived[0], columns=["id_number", "unit_id", "channel", "site"]).slice(0, rows)
@@ -102,10 +112,9 @@ def land_batch(paths, rows: int = 50, id_numbers: list[str] | None = None) -> fl
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".bench_{tag}.parquet.tmp"
     pq.write_table(table, tmp)
-    os.replace(tmp, folder / f"bench_{tag}.parquet")
-    t0 = time.perf_counter()
-    ingest_all(paths)
-    return (time.perf_counter() - t0) * 1000
+    final = folder / f"bench_{tag}.parquet"
+    os.replace(tmp, final)
+    return final
 
 
 # ---- phases -------------------------------------------------------------------------------------------
