@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from wangtai.ui import charts, data, kpis, live, maps
+from wangtai.ui import charts, data, kpis, live, maps, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -14,10 +14,14 @@ filters = setup("总览", "🏠")
 MAP_WIDTH, MAP_HEIGHT = 220, 400
 
 
-def kpi_rows(row: dict) -> None:
-    figures = [kpi.on_page for kpi in kpis.overview(row)]  # the same figures as the 大屏 (wangtai.ui.kpis)
+def kpi_fetch() -> dict:
+    return {"row": data.first_row(data.scoped("overview", filters)), "fresh": data.run("data_freshness")}
+
+
+def kpi_rows(found: dict) -> None:
+    figures = kpis.overview(found["row"])  # the same figures as the 大屏 (wangtai.ui.kpis)
     columns = [*st.columns(4, gap="small"), *st.columns(4, gap="small")]
-    for column, (label, value, delta, hint) in zip(columns, figures, strict=True):
+    for column, (label, value, delta, hint) in zip(columns, [k.on_page for k in figures], strict=True):
         signed = bool(delta) and delta[:1] in "+-"
         column.metric(
             label,
@@ -29,6 +33,7 @@ def kpi_rows(row: dict) -> None:
             delta_color="normal" if signed else "off",
             delta_arrow="auto" if signed else "off",
         )
+    tables.definitions(kpis.definitions(figures, found["fresh"]))  # the "?" is hidden on a laptop
 
 
 def share_panel() -> None:
@@ -89,7 +94,7 @@ def map_panel() -> None:
 # Live parts (wangtai.ui.live): they re-query only when the data version (or the minute) changed.
 live.section(
     "overview_kpis",
-    lambda: data.first_row(data.scoped("overview", filters)),
+    kpi_fetch,
     kpi_rows,
     filters.params,
     by_minute=True,

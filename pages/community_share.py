@@ -39,7 +39,7 @@ def rankings(share, areas) -> None:
                 ),
                 key="rank_areas",
             )
-            tables.show(areas, tables.AREA_COLUMNS)
+            tables.static(areas, tables.AREA_COLUMNS)
     with table:
         if not share.empty:
             tables.show(

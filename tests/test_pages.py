@@ -175,15 +175,15 @@ def test_kpi_figures_equal_the_overview_query(app_env, a_community, scoped: bool
     at = open_page("dashboard.py", query={"community": a_community["code"]} if scoped else None)
     assert_clean(at)
     shown = _metrics(at)
-    assert shown["实有人口"] == fmt.num(expected["residents"])
-    assert shown["新市民"] == fmt.num(expected["newcomers"])
+    assert shown["实有人口"] == fmt.big(expected["residents"], "人")
+    assert shown["新市民"] == fmt.big(expected["newcomers"], "人")
     assert shown["新市民占比"] == fmt.pct(expected["newcomer_share"])
-    assert shown[f"登记人数（计划 {fmt.num(expected['plan_registered'])}）"] == fmt.num(
+    assert shown[f"登记人数（计划 {fmt.num(expected['plan_registered'])}）"] == fmt.count(
         expected["registered"]
     )
     assert shown[f"登记率（计划 {fmt.pct(expected['plan_rate'])}）"] == fmt.pct(expected["registration_rate"])
-    assert shown["今日扫码"] == fmt.num(expected["scans_today"])
-    assert shown["新发现"] == fmt.num(expected["discovered"])
+    assert shown["今日扫码"] == fmt.count(expected["scans_today"], "次")
+    assert shown["新发现"] == fmt.count(expected["discovered"])
     assert shown["出租屋建档率"] == fmt.pct(expected["rental_archive_rate"])
 
 
@@ -251,7 +251,7 @@ def test_staff_of_one_community_see_it_named_not_the_whole_area(app_env, town_co
     assert taidong["community_name"] in title and area not in title, title
     community_box = next(s for s in at.sidebar.selectbox if s.label == "社区")
     assert community_box.options == [taidong["community_name"]], "offered only what is shown"
-    assert _metrics(at)["实有人口"] == fmt.num(taidong["residents"])
+    assert _metrics(at)["实有人口"] == fmt.big(taidong["residents"], "人")
     assert any(taidong["community_name"] in h.value and area not in h.value for h in at.subheader)
     views = [e for e in audit.read(app_env) if e["user"] == username and e["event"] == "page_view"]
     assert views[-1]["filter"] == f"社区 {taidong['community_name']}（{TAIDONG}）", views[-1]

@@ -101,13 +101,13 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 def _assert_overview_figures(at: AppTest, expected) -> None:
     shown = _metrics(at)
-    assert shown["实有人口"] == fmt.num(expected["residents"])
-    assert shown["新市民"] == fmt.num(expected["newcomers"])
+    assert shown["实有人口"] == fmt.big(expected["residents"], "人")
+    assert shown["新市民"] == fmt.big(expected["newcomers"], "人")
     assert shown["新市民占比"] == fmt.pct(expected["newcomer_share"])
-    assert shown["登记人数"] == fmt.num(expected["registered"])
+    assert shown["登记人数"] == fmt.count(expected["registered"])
     assert shown["登记率"] == fmt.pct(expected["registration_rate"])
-    assert shown["今日扫码"] == fmt.num(expected["scans_today"])
-    assert shown["新发现"] == fmt.num(expected["discovered"])
+    assert shown["今日扫码"] == fmt.count(expected["scans_today"], "次")
+    assert shown["新发现"] == fmt.count(expected["discovered"])
     assert shown["出租屋建档率"] == fmt.pct(expected["rental_archive_rate"])
 
 
@@ -137,7 +137,8 @@ def test_rotation_steps_through_views_and_communities_with_matching_figures(app_
     assert _metrics(at)["有新市民的网格"] == fmt.num(len(density))
     at.button(key="wt_screen_next").click().run()
     projection = runner.run("campaign_projection", {}).iloc[0]
-    assert _metrics(at)["已登记"] == fmt.num(projection["registered"])
+    assert _metrics(at)["已登记"] == fmt.count(projection["registered"])
+    assert _metrics(at)["预计完成"] == fmt.day(projection["projected_finish"])  # with its year
     assert _metrics(at)["目标登记率"] == fmt.pct(projection["target_rate"])
     share = runner.run("community_share", {}).sort_values(
         ["newcomers", "community_code"], ascending=[False, True]

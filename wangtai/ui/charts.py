@@ -235,20 +235,20 @@ def progress_vs_plan(progress: pd.DataFrame, projection: dict | None = None, hei
             _array(progress["registered_cumulative"]),
             "累计登记",
             {"color": ACCENT, "width": 4},
-            "%{x|%m月%d日}<br>累计登记 %{y:,}<extra></extra>",
+            "%{x|%-m月%-d日}<br>累计登记 %{y:,}<extra></extra>",
         ),
         _line(
             days,
             _array(progress["plan_cumulative"]),
             "计划",
             {"color": PLAN, "dash": "dot", "width": 3},
-            "%{x|%m月%d日}<br>计划 %{y:,.0f}<extra></extra>",
+            "%{x|%-m月%-d日}<br>计划 %{y:,.0f}<extra></extra>",
         ),
     ]
     layout: dict = {}
     if projection and not pd.isna(projection.get("deadline")) and len(progress):
         _add_projection(traces, layout, progress, projection)
-    xaxis = _axis("", tickformat="%m月%d日")
+    xaxis = _axis("", tickformat="%-m月%-d日")
     yaxis = _axis("人数", tickformat=",d", rangemode="tozero")
     return _chart(traces, height, xaxis=xaxis, yaxis=yaxis, **layout)
 
@@ -280,7 +280,7 @@ def _add_projection(traces: list[dict], layout: dict, progress: pd.DataFrame, p:
             [last, end],
             "按近14日速度预测",
             {"color": color, "dash": "dash", "width": 3},
-            "%{x|%m月%d日}<br>预测 %{y:,.0f}<extra></extra>",
+            "%{x|%-m月%-d日}<br>预测 %{y:,.0f}<extra></extra>",
         )
     )
     target = p.get("target_registered")
@@ -328,7 +328,7 @@ def stacked_daily(daily: pd.DataFrame, height: int = 360) -> Chart:
     for channel, part in daily.groupby("channel", sort=False, dropna=False):
         traces.append(
             {
-                "hovertemplate": "%{x|%m月%d日}<br>%{fullData.name}：%{y:,}<extra></extra>",
+                "hovertemplate": "%{x|%-m月%-d日}<br>%{fullData.name}：%{y:,}<extra></extra>",
                 "legendgroup": channel,
                 "marker": {"color": CHANNEL_COLORS.get(channel), "pattern": {"shape": ""}},
                 "name": fmt.html(channel),
@@ -342,7 +342,7 @@ def stacked_daily(daily: pd.DataFrame, height: int = 360) -> Chart:
                 "type": "bar",
             }
         )
-    xaxis = _axis("", anchor="y", domain=[0.0, 1.0], tickformat="%m月%d日")
+    xaxis = _axis("", anchor="y", domain=[0.0, 1.0], tickformat="%-m月%-d日")
     yaxis = _axis("扫码次数", anchor="x", domain=[0.0, 1.0])
     return _chart(
         traces, height, xaxis=xaxis, yaxis=yaxis, legend={"tracegroupgap": 0}, barmode="relative", bargap=0.1

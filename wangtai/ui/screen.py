@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from wangtai import clock
-from wangtai.ui import charts, data, maps, memo
+from wangtai.ui import charts, data, maps, memo, tables
 from wangtai.ui import format as fmt
 from wangtai.ui import kpis as figures_of
 
@@ -404,10 +404,10 @@ def map_slide(filters, share: pd.DataFrame) -> dict:
     density = data.scoped("newcomer_density", filters)
     row = data.first_row(data.scoped("overview", filters))
     figures = [
-        ("新市民", fmt.num(row.get("newcomers")), None),
+        ("新市民", fmt.big(row.get("newcomers"), "人"), None),
         ("新市民占比", fmt.pct(row.get("newcomer_share")), None),
         ("有新市民的网格", fmt.num(len(density)), "网格约 170 × 180 米"),
-        ("最密的网格", f"{fmt.num(density['newcomers'].max() if not density.empty else None)} 人", None),
+        ("最密的网格", fmt.count(density["newcomers"].max() if not density.empty else None), None),
     ]
     map_column, side = st.columns([13, 4], gap="medium")
     with map_column:
@@ -438,7 +438,7 @@ def campaign_slide(filters, share: pd.DataFrame) -> dict:
         color = ("green" if on_track else "red") if index == 5 else "off"
         column.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off")
     progress_fig = _progress_figure(filters, 600, (1080, 600))
-    units = data.scoped("unit_progress", filters)
+    units = tables.prepared(data.scoped("unit_progress", filters), tables.UNIT_COLUMNS)  # gaps as shown
     behind = units[units["gap"] < 0].sort_values("gap").head(14).copy() if not units.empty else units
     units_fig = None
     if not behind.empty:
