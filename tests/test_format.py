@@ -62,3 +62,35 @@ def test_dates_carry_the_year_and_times_are_shanghai_time() -> None:
 def test_names_are_escaped_for_html_and_markdown() -> None:
     assert fmt.html('<b a="1">') == "&lt;b a=&quot;1&quot;&gt;"
     assert fmt.md("[x](y)") == r"\[x\]\(y\)"
+
+
+def test_tables_round_their_cells_as_the_rest_of_the_page_writes_them() -> None:
+    from wangtai.ui import tables
+
+    units = pd.DataFrame({"gap": [-590.5, 0.4, -0.4, 12.0], "registration_rate": [0.5575, 0.1, 0.25, 1.0]})
+    shown = tables.prepared(units, tables.UNIT_COLUMNS)
+    assert shown["gap"].tolist() == [-591, 0, 0, 12]  # the unit picker reads fmt.signed: "-591", "0"
+    assert [fmt.signed(g) for g in units["gap"]] == ["-591", "0", "0", "+12"]
+    assert shown["registration_rate"].tolist() == [0.558, 0.1, 0.25, 1.0]  # the browser shows 55.8%
+    with_gap = tables.prepared(pd.DataFrame({"gap": [1.6, None]}), tables.UNIT_COLUMNS)
+    assert with_gap["gap"].iloc[0] == 2 and with_gap["gap"].isna().iloc[1]  # "—" in the browser
+
+
+def test_the_audit_log_is_shown_in_shanghai_time(tmp_path, monkeypatch) -> None:
+    import time
+
+    from wangtai.auth import audit
+    from wangtai.clock import SHANGHAI
+    from wangtai.paths import DataPaths
+
+    monkeypatch.setenv("TZ", "UTC")  # a server in UTC showed UTC times
+    time.tzset()
+    try:
+        paths = DataPaths(tmp_path)
+        audit.record(paths, "login", "someone", "领导")
+        shown = audit.frame(paths)["ts"].iloc[0]
+        shanghai = datetime.now(SHANGHAI).replace(tzinfo=None)
+        assert abs((shown - shanghai).total_seconds()) < 120, (shown, shanghai)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -408,3 +408,103 @@ def test_exports_are_excel_and_csv_with_chinese_headers() -> None:
     rows = list(book.active.values)
     assert rows[0] == ("单位", "较计划（人）") and rows[1] == ("王台东村网格", -12)
     assert exports.to_csv(table).decode("utf-8-sig").splitlines()[0] == "单位,较计划（人）"
+
+
+# ---- every figure written one way: no "None", "nan", "+0 ", "-0 ", no 55.77% ---------------------------
+
+import re  # noqa: E402
+
+from google.protobuf.json_format import MessageToDict  # noqa: E402
+
+MISSING_WORD = re.compile(r"(?<![A-Za-z])(None|NaN|nan|NaT|<NA>|inf)(?![A-Za-z])")
+SIGNED_ZERO = re.compile(r"(?<![\w.,])[+-]0(?![\w.,])")  # "+0 人", "-0", not "+0.3", "-0.5%", "t-0db4"
+TWO_DECIMAL_PERCENT = re.compile(r"\d\.\d{2,}\s*%")
+SKIPPED_KEYS = {"id", "formId", "data", "bdata", "dtype", "template", "fragmentId", "deltaPath"}
+
+
+def _strings(value, path: str = "") -> list[tuple[str, str]]:
+    """Every string inside a decoded proto or JSON value, with where it sits (ids, binary data skipped)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [
+            found for k, v in value.items() if k not in SKIPPED_KEYS for found in _strings(v, f"{path}.{k}")
+        ]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in _strings(v, f"{path}[{i}]")]
+    return []
+
+
+def shown_texts(at: AppTest) -> list[tuple[str, str]]:
+    """What a page puts in front of a reader, as text: every element's strings (labels, values, options,
+    Markdown), the cells of static tables, the dataframes' column headers and formats, the charts' texts
+    and hover templates, the maps' tooltips."""
+    found: list[tuple[str, str]] = []
+    for node in at._tree:
+        proto = getattr(node, "proto", None)
+        kind = getattr(node, "type", "")
+        if proto is None or kind in ("exception", "html"):
+            continue
+        if kind == "table":
+            found += [(f"table {col}", str(v)) for col in node.value for v in [col, *node.value[col]]]
+            continue
+        decoded = MessageToDict(proto)
+        if kind == "plotly_chart":
+            found += _strings(json.loads(proto.spec), "plotly")
+        elif kind == "deck_gl_json_chart":
+            deck = json.loads(proto.json)
+            for layer in deck.get("layers", []):
+                rows = layer.get("data", [])
+                rows = rows.get("features", []) if isinstance(rows, dict) else rows
+                for row in rows if isinstance(rows, list) else []:
+                    props = row.get("properties", row)
+                    found += [
+                        (f"deck {k}", str(props.get(k, ""))) for k in ("tip", "detail", "note", "label")
+                    ]
+        elif kind == "dataframe":
+            found += _strings(json.loads(decoded.get("columns", "{}") or "{}"), "dataframe columns")
+        else:
+            found += _strings(decoded, kind)
+    return found
+
+
+def assert_written_one_way(at: AppTest, where: str) -> None:
+    assert_clean(at)
+    for path, text in shown_texts(at):
+        for pattern in (MISSING_WORD, SIGNED_ZERO, TWO_DECIMAL_PERCENT):
+            hit = pattern.search(text)
+            assert not hit, f"{where}: {path} shows {hit.group(0)!r}: {text[:200]!r}"
+    for node in at._tree:  # a missing cell reads "—"; a percent column rounds to one decimal (0.001 steps)
+        if getattr(node, "type", "") == "dataframe":
+            decoded = MessageToDict(node.proto)
+            assert decoded.get("placeholder") == "—", f"{where}: a missing cell reads None"
+            columns = json.loads(decoded.get("columns", "{}") or "{}")
+            for name, config in columns.items():
+                kind = (config or {}).get("type_config", {})
+                if kind.get("format") == "percent":
+                    assert kind.get("step") == 0.001, f"{where}: {name} shows two decimals"
+
+
+def test_the_sweep_finds_what_it_looks_for() -> None:
+    for bad in ("较计划 +0 人", "计划 None", "nan%", "55.77%", "-0 个百分点"):
+        assert any(p.search(bad) for p in (MISSING_WORD, SIGNED_ZERO, TWO_DECIMAL_PERCENT)), bad
+    for good in ("+0.3 个百分点", "-590 人", "55.8%", "2026年3月2日", "近1小时 0 次", "Nanjing"):
+        assert not any(p.search(good) for p in (MISSING_WORD, SIGNED_ZERO, TWO_DECIMAL_PERCENT)), good
+
+
+@pytest.mark.parametrize("page", [p for p in PAGE_FILES if p != "pages/screen.py"])
+def test_every_page_writes_every_figure_one_way(app_env, a_community, page: str) -> None:
+    for query in (None, {"community": a_community["code"]}):
+        assert_written_one_way(open_page(page, query=query), f"{page} {query}")
+
+
+@pytest.mark.parametrize("views", ["overview", "map", "campaign", "communities"])
+def test_the_big_screen_writes_every_figure_one_way(app_env, views: str) -> None:
+    at = testing.open_page(session_token(app_env, "大屏"), "pages/screen.py", {"views": views, "top": "2"})
+    assert_written_one_way(at, f"大屏 {views}")
+
+
+def test_a_staff_users_pages_write_every_figure_one_way(app_env) -> None:
+    token = session_token(app_env, "工作人员", communities=(TAIDONG,))
+    for page in ("dashboard.py", "pages/campaign.py", "pages/community_share.py", "pages/density_map.py"):
+        assert_written_one_way(testing.open_page(token, page), f"工作人员 {page}")
