@@ -5,12 +5,14 @@ shared setup first."""
 import ast
 import io
 import json
+import re
 from pathlib import Path
 
 import hostile_data
 import openpyxl
 import pandas as pd
 import pytest
+from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 from wangtai.auth import audit, testing
@@ -411,10 +413,6 @@ def test_exports_are_excel_and_csv_with_chinese_headers() -> None:
 
 
 # ---- every figure written one way: no "None", "nan", "+0 ", "-0 ", no 55.77% ---------------------------
-
-import re  # noqa: E402
-
-from google.protobuf.json_format import MessageToDict  # noqa: E402
 
 MISSING_WORD = re.compile(r"(?<![A-Za-z])(None|NaN|nan|NaT|<NA>|inf)(?![A-Za-z])")
 SIGNED_ZERO = re.compile(r"(?<![\w.,])[+-]0(?![\w.,])")  # "+0 人", "-0", not "+0.3", "-0.5%", "t-0db4"
