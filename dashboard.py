@@ -65,7 +65,7 @@ def progress_fetch() -> dict:
 
 
 def progress_panel(found: dict) -> None:
-    st.subheader("一家亲登记进度 vs 计划")
+    st.subheader("一家亲登记进度与计划")
     if charts.empty_note(found["progress"], "登记进度"):
         return
     figure = live.once(

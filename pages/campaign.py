@@ -36,7 +36,7 @@ def projection_strip(p: dict, fresh) -> None:
 
 
 def progress_section(p: dict, progress) -> None:
-    st.subheader("累计登记 vs 计划（虚线为按近14日速度的预测）")
+    st.subheader("累计登记与计划（虚线为按近14日速度的预测）")
     if not charts.empty_note(progress, "登记进度"):
         charts.show(
             live.once("progress", lambda: charts.progress_vs_plan(progress, p, height=400)), key="progress"

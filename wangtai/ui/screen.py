@@ -376,7 +376,7 @@ def overview_slide(filters, share: pd.DataFrame) -> dict:
             "社区数据",
         )
     with middle:
-        _panel("一家亲登记进度 vs 计划", progress_fig, "wt_s_progress", "登记进度")
+        _panel("一家亲登记进度与计划", progress_fig, "wt_s_progress", "登记进度")
     with right:
         _caption("新市民占比地图")
         if not charts.empty_note(communities, "地图数据"):
@@ -456,7 +456,7 @@ def campaign_slide(filters, share: pd.DataFrame) -> dict:
         )
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        _panel("累计登记 vs 计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", "登记进度")
+        _panel("累计登记与计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", "登记进度")
     with right:
         title = (
             f"落后计划的单位（{len(units[units['gap'] < 0]) if not units.empty else 0} 个，缺口最大的在前）"
@@ -473,7 +473,7 @@ def community_slide(filters, share: pd.DataFrame) -> dict:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         _panel(
-            f"{filters.label} · 一家亲登记进度 vs 计划",
+            f"{filters.label} · 一家亲登记进度与计划",
             progress_fig,
             "wt_s_c_progress",
             "登记进度",

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from wangtai.auth.scope import Scope
-from wangtai.ui import bootstrap, data, live, login
+from wangtai.ui import bootstrap, chinese, data, live, login
 from wangtai.ui import format as fmt
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.screen import CSS as SCREEN_CSS
@@ -73,14 +73,18 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
         st.switch_page(SCREEN_PAGE, query_params=st.query_params.to_dict())
     if not st.get_option("client.disableDataExport"):  # the tables' own CSV download bypasses the audit
         st.set_option("client.disableDataExport", True)
+    if st.get_option("client.toolbarMode") != "minimal":  # no ⋮ menu in English (wangtai.ui.chinese)
+        st.set_option("client.toolbarMode", "minimal")
     st.set_page_config(
         page_title=f"{title} · {APP_NAME}",
         page_icon=icon,
         layout="wide",
         initial_sidebar_state="collapsed" if screen else "expanded",
-        menu_items={"About": f"**{APP_NAME}** — 王台街道新市民工作实时大数据看板（离线运行）"},
+        # no menu_items: with client.toolbarMode = "minimal" the ⋮ menu (English: System / Light / Dark /
+        # About, "Made with Streamlit") is then not drawn at all
     )
     st.markdown(CSS, unsafe_allow_html=True)
+    st.html(chinese.script(), unsafe_allow_javascript=True)  # Streamlit's own English words, in Chinese
     if screen:
         st.markdown(SCREEN_CSS, unsafe_allow_html=True)
     page = _calling_page()

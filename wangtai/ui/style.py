@@ -24,6 +24,8 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
 .wt-legend span.it { white-space: nowrap; margin-right: 0.4rem; }
 .wt-legend span.sw { display: inline-block; width: 1.4rem; height: 0.9rem; border-radius: 2px; }
 @media (max-width: 1600px) {
+  /* a 1366 px laptop with the sidebar open: 1002 px for the page instead of 906 (5rem of air each side) */
+  .block-container, [data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; }
   [data-testid="stMetric"] { padding: 0.45rem 0.6rem; }
   [data-testid="stMetricLabel"] [data-testid="stTooltipIcon"] { display: none; }
   [data-testid="stMetricLabel"] p { font-size: 0.9rem !important; }
@@ -34,5 +36,8 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
   [data-testid="stMetricDelta"] { font-size: 0.82rem; }
 }
 [data-testid="stPageLink"] p { font-size: 1.08rem; font-weight: 600; }
+/* the inline scripts (Chinese words, cookie) take no room */
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:first-child),
+[data-testid="stElementContainer"]:has(> .stHtml > script:first-child) { display: none; }
 </style>
 """

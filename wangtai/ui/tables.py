@@ -133,14 +133,14 @@ def definitions(frame: pd.DataFrame, title: str = "指标口径：定义、数�
 
 COMMUNITY_COLUMNS = {
     "community_code": None,
-    "community_name": cc.TextColumn("社区", width="medium"),
+    "community_name": cc.TextColumn("社区", width=140),
     "area": cc.TextColumn("片区", width="small"),
     "kind": cc.TextColumn("类型", width="small"),
     "residents": count_column("实有人口"),
     "newcomers": count_column("新市民"),
-    "newcomer_share": share_column("新市民占比", width="medium"),
+    "newcomer_share": share_column("新市民占比", width=150),
     "registered": count_column("已登记"),
-    "registration_rate": share_column("登记率", width="medium"),
+    "registration_rate": share_column("登记率", width=150),
 }
 
 AREA_COLUMNS = {
@@ -178,10 +178,10 @@ UNIT_COLUMNS = {
 
 UNREGISTERED_COLUMNS = {
     "no": cc.NumberColumn("序号", width="small"),
-    "unit_name": cc.TextColumn("单位", width="medium"),
-    "community_name": cc.TextColumn("社区", width="small"),
+    "unit_name": cc.TextColumn("单位", width=180),
+    "community_name": cc.TextColumn("社区", width=100),
     "name_masked": cc.TextColumn("姓名", width="small"),
-    "id_masked": cc.TextColumn("身份证号", width="medium"),
+    "id_masked": cc.TextColumn("身份证号", width=160),
     "phone_masked": cc.TextColumn("电话", width="small"),
     "house_id": cc.TextColumn("房屋编号", width="small"),
     "arrival_date": cc.DateColumn("来王台日期", format="YYYY-MM-DD", width="small"),

@@ -1,0 +1,159 @@
+"""Readable in every room (issue 15), measured in a real browser at 1366 × 768 — the laptop:
+
+- no English leftover of Streamlit's or ours on any page, its tooltips and its tables' menus included;
+- every figure's 口径 (definition, source, data time) is reachable although the metrics' "?" is hidden;
+- no table needs sideways scrolling: every table's scroll container is as wide as its content;
+- the login page too.
+"""
+
+import re
+
+import pytest
+
+from wangtai import e2e
+from wangtai.auth.testing import browser_cookie, session_token
+from wangtai.ingest.reasons import COLUMN_LABELS
+from wangtai.paths import DataPaths
+from wangtai.ui import chinese
+
+LAPTOP = {"width": 1366, "height": 768}
+PAGES = [(path, title) for _, path, title in e2e.PAGES] + [("admin", "用户与审计")]
+ATTRIBUTES = """() => [...document.querySelectorAll('[title],[aria-label],[placeholder]')]
+  .filter(e => !e.closest('.js-plotly-plot'))
+  .map(e => [e.getAttribute('title'), e.getAttribute('aria-label'), e.getAttribute('placeholder')]
+  .filter(Boolean).join(' | '))"""
+# every table's scroll container: glide's scroller for st.dataframe, any scrolling box inside st.table
+OVERFLOW = """() => [...document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]')]
+  .filter(t => t.getBoundingClientRect().width > 0)
+  .map(t => {
+    const boxes = [t, ...t.querySelectorAll('*')].filter(e =>
+      /(auto|scroll)/.test(getComputedStyle(e).overflowX) || e.classList.contains('dvn-scroller'));
+    const worst = Math.max(0, ...boxes.map(e => e.scrollWidth - e.clientWidth));
+    return {kind: t.dataset.testid, overflow: worst, width: Math.round(t.getBoundingClientRect().width),
+            header: (t.innerText || '').slice(0, 40)};
+  })"""
+
+
+@pytest.fixture(scope="module")
+def admin_token(browser_data: DataPaths, auth_dir) -> str:
+    return session_token(browser_data, "管理员")
+
+
+def laptop_page(raw_browser, url: str, token: str | None):
+    context = raw_browser.new_context(viewport=LAPTOP, locale="zh-CN")
+    if token:
+        context.add_cookies([browser_cookie(token, url)])
+    page = context.new_page()
+    page.on("close", lambda _: context.close())
+    return page
+
+
+def open_laptop(raw_browser, server_url: str, path: str, title: str, leader: str, admin: str):
+    page = laptop_page(raw_browser, server_url, admin if path == "admin" else leader)
+    page.goto(f"{server_url}/{path}")
+    e2e.wait_ready(page, f'h1:has-text("{title}")', timeout_ms=60_000)
+    e2e.wait_painted(page)
+    return page
+
+
+def _english(text: str) -> list[str]:
+    """The leftovers found in ``text`` (whole words), and contract column names not given in （…） after
+    their Chinese name (a clerk reads 接收时间（received_at）, never a bare received_at)."""
+    found = [w for w in chinese.LEFTOVERS if re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", text)]
+    for column in COLUMN_LABELS:
+        for hit in re.finditer(rf"(?<![A-Za-z_]){column}(?![A-Za-z_])", text):
+            if text[max(0, hit.start() - 1) : hit.start()] not in ("（", "、"):
+                found.append(f"{column} (bare): …{text[max(0, hit.start() - 20) : hit.end() + 5]}…")
+    return found
+
+
+def _read(page) -> str:
+    return page.inner_text("body") + "\n" + "\n".join(page.evaluate(ATTRIBUTES))
+
+
+def _open_table_menus(page) -> str:
+    """Hover the first visible table (its toolbar), open its first column's menu: their texts."""
+    grid = page.locator('[data-testid="stDataFrame"]:visible').first
+    if not grid.count():
+        return ""
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 16)  # the header: glide draws a menu button at its right
+    page.wait_for_timeout(400)
+    seen = _read(page)
+    header = page.locator('[data-testid="stDataFrame"]:visible [role="columnheader"]').first
+    width = header.bounding_box()["width"] if header.count() and header.bounding_box() else 75
+    page.mouse.click(box["x"] + width - 10, box["y"] + 16)
+    page.wait_for_timeout(500)
+    seen += "\n" + _read(page)
+    page.keyboard.press("Escape")
+    return seen
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES)
+def test_no_english_leftovers_at_1366(raw_browser, server_url, leader_token, admin_token, path, title):
+    page = open_laptop(raw_browser, server_url, path, title, leader_token, admin_token)
+    seen = _read(page) + "\n" + _open_table_menus(page)
+    assert page.locator('[data-testid="stMainMenu"]').count() == 0, "the ⋮ menu (System/Light/Dark/About)"
+    assert not _english(seen), _english(seen)
+    page.close()
+
+
+def test_no_english_leftovers_on_the_big_screen_and_the_login(raw_browser, server_url, leader_token):
+    page = laptop_page(raw_browser, server_url, leader_token)
+    page.goto(f"{server_url}/screen?every=0")
+    e2e.wait_ready(page, ".st-key-wt_screen h1", timeout_ms=60_000)
+    e2e.wait_painted(page)
+    controls = page.inner_text(".st-key-wt_screen_controls")
+    assert "空格" in controls and "Space" not in controls
+    assert not _english(_read(page)), _english(_read(page))
+    page.close()
+    login = laptop_page(raw_browser, server_url, None)
+    login.goto(server_url)
+    e2e.wait_ready(login, 'h1:has-text("登录")', timeout_ms=60_000)
+    login.get_by_label("用户名").fill("x")  # the input's hint ("Press Enter …") appears while typing
+    login.wait_for_timeout(400)
+    assert not _english(_read(login)), _english(_read(login))
+    login.close()
+
+
+@pytest.mark.parametrize(("path", "title"), [("", "总览"), ("campaign", "登记进度")])
+def test_every_figures_definition_is_reachable_at_1366(raw_browser, server_url, leader_token, path, title):
+    page = open_laptop(raw_browser, server_url, path, title, leader_token, leader_token)
+    help_icons = page.locator('[data-testid="stMetric"] [data-testid="stTooltipIcon"]')
+    assert all(not icon.is_visible() for icon in help_icons.all()), "the premise: the '?' is hidden here"
+    labels = [e.inner_text().strip() for e in page.locator('[data-testid="stMetricLabel"]').all()]
+    labels = [label for label in labels if label]
+    assert len(labels) >= 6
+    expander = page.locator('[data-testid="stExpander"]').filter(has_text="指标口径").first
+    expander.locator("summary").click()
+    table = expander.locator('[data-testid="stTable"]')
+    table.wait_for(state="visible")
+    rows = [r.inner_text() for r in table.locator("tbody tr").all()]
+    for label in labels:
+        row = next((r for r in rows if r.split("\t")[0].strip() == label), None)
+        assert row, f"{label} has no 口径: {rows}"
+        _, _, definition, source, when = [c.strip() for c in row.split("\t")]
+        assert len(definition) > 4 and source != "—", row
+        assert "年" in when or source.startswith("计划"), row  # the data time, with its year
+    page.close()
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES)
+def test_no_table_needs_sideways_scrolling_at_1366(
+    raw_browser, server_url, leader_token, admin_token, path, title
+):
+    page = open_laptop(raw_browser, server_url, path, title, leader_token, admin_token)
+    measured = page.evaluate(OVERFLOW)
+    for tab in page.locator('[role="tab"]').all():  # tables in tabs are measured when shown
+        tab.click()
+        page.wait_for_timeout(500)
+        measured += page.evaluate(OVERFLOW)
+    for expander in page.locator('[data-testid="stExpander"] summary').all():
+        expander.click()
+        page.wait_for_timeout(300)
+    measured += page.evaluate(OVERFLOW)
+    assert measured or path in ("",), f"{path}: no table measured"
+    cut = [m for m in measured if m["overflow"] > 1]
+    assert not cut, f"{path}: tables wider than their place at 1366: {cut}"
+    page.close()
