@@ -172,6 +172,37 @@ def restyled(chart: Chart, width: int, height: int) -> Chart:
     return Chart(spec)
 
 
+def zoomed(chart: Chart, scale: float) -> Chart:
+    """A copy with every font, margin and line width multiplied by ``scale``: the 大屏's box of a chart is
+    its design size under the page's CSS zoom, but plotly draws in it in screen pixels (under the zoom it
+    would measure the zoomed box), so its text needs the scale to keep its share of the screen at
+    1366 × 768 (scale 0.71) or 3840 × 2160 (scale 2), as the KPIs do. The size stays the design size."""
+    if abs(scale - 1) < 0.005:
+        return chart
+    source = chart.to_dict()
+    layout = {
+        k: v if k == "template" else _scaled(k, copy.deepcopy(v), scale) for k, v in source["layout"].items()
+    }
+    data = [{k: _scaled(k, copy.deepcopy(v), scale) for k, v in trace.items()} for trace in source["data"]]
+    return Chart({"data": data, "layout": layout})
+
+
+def _scaled(key: str, value, scale: float, inside: str = ""):
+    """``value`` (under ``key``) with its font sizes, line widths and margins scaled."""
+    if isinstance(value, dict):
+        return {k: _scaled(k, v, scale, key) for k, v in value.items()}
+    if isinstance(value, list) and key in ("annotations", "shapes"):
+        return [_scaled("", v, scale, key) for v in value]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and (
+        (key == "size" and inside.endswith("font"))
+        or (key == "width" and inside == "line")
+        or inside == "margin"
+    ):
+        return round(value * scale, 2)
+    return value
+
+
 def _outside_hbar(trace: dict) -> bool:
     return (
         trace.get("type") == "bar"

@@ -36,6 +36,7 @@ DEFAULT_VIEWS = ("overview", "map", "campaign", "communities")
 MEETING_VIEWS = ("overview", "map", "campaign")
 DEFAULT_EVERY, MIN_EVERY, DEFAULT_TOP = 20, 5, 10
 DEFAULT_REFRESH = 30
+ZOOM_COOKIE = "wangtai_screen_zoom"  # the screen's size ÷ the 1920 × 1080 design, set by ``script``
 PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False, "scrollZoom": False}
 
 
@@ -135,6 +136,30 @@ def _toggle_pause() -> None:
         state["shown_at"] = time.monotonic()
 
 
+def zoom() -> float:
+    """This browser's scale of the 1920 × 1080 design (``script`` keeps it in a cookie): the charts' text
+    is drawn at this scale. 1 until the browser has told it (a first visit reloads once)."""
+    try:
+        value = float(st.context.cookies.get(ZOOM_COOKIE) or 1)
+    except Exception:  # no browser request (AppTest), or a cookie that is no number
+        return 1.0
+    return min(4.0, max(0.25, round(value, 2))) if value == value else 1.0
+
+
+_ZOOMED: dict[tuple[int, float], tuple[go.Figure, go.Figure]] = {}
+
+
+def on_screen(fig: go.Figure, scale: float) -> go.Figure:
+    """The shared (design-size) figure drawn at the screen's scale; kept per figure and scale."""
+    key = (id(fig), scale)
+    hit = _ZOOMED.get(key)
+    if hit is None or hit[0] is not fig:
+        if len(_ZOOMED) > 64:
+            _ZOOMED.clear()
+        hit = _ZOOMED[key] = (fig, charts.zoomed(fig, scale))
+    return hit[1]
+
+
 def refresh_seconds() -> int:
     """Seconds between live updates: ``WANGTAI_REFRESH_SECONDS`` as on the other pages (0 = off)."""
     return max(0, _int(os.environ.get("WANGTAI_REFRESH_SECONDS"), DEFAULT_REFRESH))
@@ -172,7 +197,7 @@ def show(filters) -> None:
     state = _state(signature)
     from wangtai.ui.setup import freshness_text
 
-    st.html(script(frozen=bool(os.environ.get("WANGTAI_NOW"))), unsafe_allow_javascript=True)
+    st.html(script(frozen=bool(os.environ.get("WANGTAI_NOW")), zoom=zoom()), unsafe_allow_javascript=True)
 
     @st.fragment(run_every=tick_seconds(config, len(deck), state["paused"]))
     def _slide() -> None:
@@ -358,7 +383,7 @@ def _panel(title: str, fig: go.Figure | None, key: str, what: str) -> None:
     if fig is None:
         charts.empty_note(pd.DataFrame(), what)
     else:
-        st.plotly_chart(fig, key=key, config=PLOT_CONFIG, width="content")
+        st.plotly_chart(on_screen(fig, zoom()), key=key, config=PLOT_CONFIG, width="content")
 
 
 def overview_slide(filters, share: pd.DataFrame) -> dict:
@@ -436,7 +461,9 @@ def campaign_slide(filters, share: pd.DataFrame) -> dict:
     columns = st.columns(6, gap="small")
     for index, (column, (label, value, sub)) in enumerate(zip(columns, figures, strict=True)):
         color = ("green" if on_track else "red") if index == 5 else "off"
-        column.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off")
+        # the finish date carries its year ("2027年3月2日"): a smaller figure so it fits its sixth
+        with column.container(key="wt_screen_finish" if index == 5 else None):
+            st.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off")
     progress_fig = _progress_figure(filters, 600, (1080, 600))
     units = tables.prepared(data.scoped("unit_progress", filters), tables.UNIT_COLUMNS)  # gaps as shown
     behind = units[units["gap"] < 0].sort_values("gap").head(14).copy() if not units.empty else units
@@ -547,6 +574,8 @@ html, body, .stApp, [data-testid="stAppViewContainer"] {{ overflow: hidden !impo
 .st-key-wt_screen [data-testid="stMetricLabel"] [data-testid="stTooltipIcon"] {{ display: none; }}
 .st-key-wt_screen [data-testid="stMetricValue"] {{ font-size: 58px !important; line-height: 1.08; }}
 .st-key-wt_screen [data-testid="stMetricDelta"] {{ font-size: 19px !important; }}
+.st-key-wt_screen .st-key-wt_screen_finish [data-testid="stMetricValue"] {{ font-size: 34px !important;
+  line-height: 62px; }}
 .st-key-wt_screen [data-testid="stMetricDelta"] svg {{ display: none; }}
 .st-key-wt_screen .wt-legend {{ font-size: 18px; }}
 /* plotly measures its box in zoomed pixels: undo the zoom on the chart box, Streamlit then sizes it */
@@ -564,18 +593,27 @@ def css() -> str:
     return CSS
 
 
-def script(frozen: bool) -> str:
-    """Fit the 1920 × 1080 design to the screen, tick the clock, pause on click, F for full screen."""
+def script(frozen: bool, zoom: float = 1.0) -> str:
+    """Fit the 1920 × 1080 design to the screen, tick the clock, pause on click, F for full screen.
+
+    The scale also goes into a cookie (``ZOOM_COOKIE``) for the server, which draws the charts' text at
+    that scale (plotly draws in screen pixels, not under the CSS zoom); when the server drew at another
+    scale (``zoom``: a first visit, a resized window) the page reloads once for it."""
     return (
         "<script>(function(){"
-        f"const W={DESIGN_W},H={DESIGN_H},FROZEN={'true' if frozen else 'false'};"
-        "const root=document.documentElement;"
+        f"const W={DESIGN_W},H={DESIGN_H},FROZEN={'true' if frozen else 'false'},DRAWN={zoom:g};"
+        "const root=document.documentElement; root.dataset.wtDrawn=DRAWN;"
         "function fit(){const z=Math.min(innerWidth/W,innerHeight/H);"
         "root.style.setProperty('--wt-zoom',z);"
+        " const r=Math.round(Math.min(4,Math.max(0.25,z))*100)/100;"
+        f" document.cookie='{ZOOM_COOKIE}='+r+'; path=/; max-age=31536000; SameSite=Strict';"
+        " if(Math.abs(r-DRAWN)>0.015 && sessionStorage.getItem('wt_zoom_reloaded')!==String(r)){"
+        "  sessionStorage.setItem('wt_zoom_reloaded',String(r)); location.reload();}"
         "}"
         "fit();"
         "if(window.__wtScreen){return;} window.__wtScreen=true;"
-        "addEventListener('resize',fit);"
+        "let resized=null; addEventListener('resize',function(){clearTimeout(resized);"
+        " resized=setTimeout(fit,400);});"
         "const pad=n=>String(n).padStart(2,'0');"
         "setInterval(function(){ if(FROZEN) return;"
         " const t=new Date(new Date().toLocaleString('en-US',{timeZone:'Asia/Shanghai'}));"
