@@ -45,13 +45,15 @@ def share_panel() -> None:
     top = ranked.head(15)
     if filters.community_code and filters.community_code not in set(top["community_code"]):
         top = ranked[ranked["community_code"].isin([*top["community_code"], filters.community_code])]
+    if charts.one_community(top, "community_name", "newcomer_share", "新市民占比"):
+        return
     charts.show(
         charts.ranked_bars(
             top,
             "community_name",
             "newcomer_share",
             value_title="新市民占比",
-            height=440,
+            height=charts.ranking_height(len(top), 440),
             highlight=filters.community_name,
         ),
         key="share",
@@ -86,6 +88,7 @@ def map_panel() -> None:
         codes=maps.focus(communities, filters, community=False),
         width=MAP_WIDTH,
         height=MAP_HEIGHT,
+        labels=11,  # a narrow map: the names that fit, the communities with most newcomers first
     )
     st.pydeck_chart(figure, height=MAP_HEIGHT)
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)

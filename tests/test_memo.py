@@ -80,7 +80,9 @@ def _pydeck_reference(communities, density, highlight=None, choropleth=False, co
         )
         if density is not None
         else None,
+        maps.outlines_layer(communities) if density is not None else None,
         maps.highlight_layer(communities, highlight),
+        maps.labels_layer(communities, 13, maps.view_for(communities, codes, w, h)),
     )
     view = maps.view_for(communities, codes, w, h)
     return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=maps.TOOLTIP).to_json()

@@ -506,3 +506,74 @@ def test_a_staff_users_pages_write_every_figure_one_way(app_env) -> None:
     token = session_token(app_env, "工作人员", communities=(TAIDONG,))
     for page in ("dashboard.py", "pages/campaign.py", "pages/community_share.py", "pages/density_map.py"):
         assert_written_one_way(testing.open_page(token, page), f"工作人员 {page}")
+
+
+# ---- maps: names, legend = fill, one community ----------------------------------------------------------
+
+
+def _deck(at: AppTest) -> dict:
+    (deck,) = at.get("deck_gl_json_chart")
+    return json.loads(deck.proto.json)
+
+
+def _legend_colours(at: AppTest) -> list[tuple[int, int, int]]:
+    legend = next(m.value for m in at.markdown if 'class="wt-legend"' in m.value)
+    return [tuple(int(v) for v in c) for c in re.findall(r"background:rgb\((\d+),(\d+),(\d+)\)", legend)]
+
+
+@pytest.mark.parametrize("mode", ["网格密度（约 170 × 180 米）", "社区新市民占比（分级设色）"])
+def test_maps_name_the_communities_and_fill_with_the_legends_colours(app_env, mode: str) -> None:
+    at = open_page("pages/density_map.py")
+    at.segmented_control(key="map_mode").set_value(mode).run()
+    assert_clean(at)
+    spec = _deck(at)
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    labels = layers["labels"]
+    names = [row["label"] for row in labels["data"]]
+    communities = Runner(app_env).run("community_map", {})
+    assert set(names) <= set(communities["community_name"]) and len(names) >= 20, names
+    biggest = communities.sort_values("newcomers", ascending=False)["community_name"].iloc[0]
+    assert biggest in names, "where names would overlap, the community with most newcomers keeps its own"
+    assert set("".join(names)) <= set(labels["characterSet"]), "the font atlas has every character"
+    assert isinstance(labels["characterSet"], str) and not labels["characterSet"].startswith("@@")
+    assert labels["fontFamily"].startswith("'Noto Sans CJK SC'") and "http" not in json.dumps(labels)
+    fills = (
+        {tuple(row["fill"]) for row in layers["cells"]["data"]}
+        if "cells" in layers
+        else {tuple(f["properties"]["fill"]) for f in layers["boundaries"]["data"]["features"]}
+    )
+    swatches = set(_legend_colours(at))
+    assert {fill[3] for fill in fills} == {255}, "fills are opaque: the colour seen is the swatch's"
+    assert {fill[:3] for fill in fills} <= swatches, (fills, swatches)
+
+
+def test_a_staff_users_one_community_has_one_legend_class_and_no_lonely_bar(app_env) -> None:
+    token = session_token(app_env, "工作人员", communities=(TAIDONG,))
+    at = testing.open_page(token, "pages/density_map.py")
+    at.segmented_control(key="map_mode").set_value("社区新市民占比（分级设色）").run()
+    assert_clean(at)
+    legend = next(m.value for m in at.markdown if 'class="wt-legend"' in m.value)
+    assert len(_legend_colours(at)) == 1 and "–" not in legend, legend
+    share = testing.open_page(token, "pages/community_share.py")
+    assert_clean(share)
+    for chart in share.get("plotly_chart"):
+        bar = json.loads(chart.proto.spec)["data"][0]
+        lonely = bar.get("orientation") == "h" and isinstance(bar.get("y"), list) and len(bar["y"]) == 1
+        assert not lonely, "a ranking of one bar"
+    assert any("新市民占比" in m.label for m in share.metric), "one community: its figure, not one bar"
+
+
+def test_names_that_would_overlap_leave_room_to_the_bigger_community() -> None:
+    from wangtai.ui import maps
+
+    rows = pd.DataFrame(
+        {
+            "community_code": ["a", "b", "c"],
+            "community_name": ["小村", "大村", "远村"],
+            "centroid_lat": [36.0600, 36.0601, 36.1000],
+            "centroid_lon": [120.0000, 120.0001, 120.0000],
+            "newcomers": [5, 500, 1],
+        }
+    )
+    view = maps.pdk.ViewState(latitude=36.08, longitude=120.0, zoom=12)
+    assert [p["label"] for p in maps.placed(rows, 13, view)] == ["大村", "远村"]

@@ -157,3 +157,45 @@ def test_no_table_needs_sideways_scrolling_at_1366(
     cut = [m for m in measured if m["overflow"] > 1]
     assert not cut, f"{path}: tables wider than their place at 1366: {cut}"
     page.close()
+
+
+# ---- maps: names drawn, legend = fill ---------------------------------------------------------------------
+
+SWATCHES = (
+    """() => [...document.querySelectorAll('.wt-legend .sw')].map(e => getComputedStyle(e).backgroundColor)"""
+)
+
+
+def _map_pixels(page):
+    import io
+
+    from PIL import Image
+
+    chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
+    chart.wait_for(state="visible")
+    page.wait_for_timeout(
+        3000
+    )  # deck.gl draws (and builds its font atlas) asynchronously through SwiftShader
+    return Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
+
+
+@pytest.mark.parametrize("mode", ["网格密度", "社区新市民占比"])
+def test_maps_show_names_and_the_legends_colours(browser, server_url, mode):
+    page = browser.new_page(viewport=LAPTOP)
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(f"{server_url}/density_map")
+    e2e.wait_ready(page, 'h1:has-text("密度地图")', timeout_ms=60_000)
+    if mode != "网格密度":
+        page.locator('[data-testid="stButtonGroup"] button').filter(has_text=mode).click()
+        e2e.wait_ready(page, 'h1:has-text("密度地图")')
+    image = _map_pixels(page)
+    counts = dict((colour, n) for n, colour in image.getcolors(maxcolors=1_000_000))
+    swatches = [tuple(int(v) for v in re.findall(r"\d+", s)[:3]) for s in page.evaluate(SWATCHES)]
+    assert swatches, "a legend"
+    for swatch in swatches:  # the map has areas of exactly the swatch's colour
+        assert counts.get(swatch, 0) > 30, f"{mode}: legend colour {swatch} is not a fill on the map"
+    white = sum(n for colour, n in counts.items() if min(colour) >= 245)
+    assert white > 150, f"{mode}: no community names drawn ({white} white pixels)"
+    assert not [e for e in errors if "font" in e.lower() or "atlas" in e.lower()], errors
+    page.close()

@@ -223,6 +223,21 @@ def empty_note(frame: pd.DataFrame, what: str = "数据") -> bool:
     return False
 
 
+def one_community(frame: pd.DataFrame, label: str, value: str, value_title: str) -> bool:
+    """A ranking of one (a staff user's single community): its figure as a tile instead of one bar in an
+    empty box. True when shown."""
+    if len(frame) != 1:
+        return False
+    row = frame.iloc[0]
+    st.metric(f"{fmt.md(row[label])} · {value_title}", fmt.pct(row[value]), border=True)
+    return True
+
+
+def ranking_height(rows: int, most: int) -> int:
+    """A ranking's height: its bars' own (26 px a bar), at most ``most``."""
+    return min(most, max(200, 26 * rows + 60))
+
+
 @memo.cached
 def ranked_bars(
     frame: pd.DataFrame,

@@ -374,6 +374,7 @@ def _map(
         codes=maps.focus(communities, filters, community=not area_view),
         width=width,
         height=height,
+        labels=16 if width >= 1000 else 13,  # design pixels, read from the back of the room
     )
     st.pydeck_chart(figure, height=height, key=key)
 
