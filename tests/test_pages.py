@@ -577,3 +577,36 @@ def test_names_that_would_overlap_leave_room_to_the_bigger_community() -> None:
     )
     view = maps.pdk.ViewState(latitude=36.08, longitude=120.0, zoom=12)
     assert [p["label"] for p in maps.placed(rows, 13, view)] == ["大村", "远村"]
+
+
+# ---- 查找地点 -------------------------------------------------------------------------------------------
+
+
+def test_a_place_is_found_by_name_or_initials_and_the_page_lands_on_it(app_env) -> None:
+    from wangtai.ui import search
+
+    at = open_page("dashboard.py")
+    box = at.sidebar.selectbox(key=search.KEY)
+    labels = [label for label in box.options if "tdl" in label]  # what typing "tdl" leaves
+    assert labels == ["台东路社区（社区 · tdlsq）", "台东路社区居委会（居委会 · tdlsqjwh）"], labels
+    box.set_value(f"c:{TAIDONG}").run()
+    assert_clean(at)
+    assert "台东路社区" in at.title[0].value and at.session_state[FILTER_KEY]["community"] == TAIDONG
+    assert at.sidebar.selectbox(key=search.KEY).value is None, "ready for the next search"
+
+    units = Runner(app_env).run("unit_progress", {})
+    firm = units[units["unit_type"] == "企业"].iloc[0]
+    at.sidebar.selectbox(key=search.KEY).set_value(f"u:{firm['unit_id']}").run()
+    assert_clean(at)
+    assert "登记进度" in at.title[0].value, "a unit opens its door-to-door list"
+    assert at.session_state[FILTER_KEY]["community"] == firm["community_code"]
+    assert at.selectbox(key="door_unit").value == firm["unit_id"]
+
+
+def test_staff_find_only_their_own_places(app_env) -> None:
+    from wangtai.ui import search
+
+    at = testing.open_page(session_token(app_env, "工作人员", communities=(TAIDONG,)), "dashboard.py")
+    options = at.sidebar.selectbox(key=search.KEY).options
+    communities = [o for o in options if "（社区" in o or "（村" in o]
+    assert communities == ["台东路社区（社区 · tdlsq）"], communities

@@ -6,6 +6,7 @@ time, held snapshots, stale feeds, 演示数据); it starts the process's live i
 Pages opened directly by URL run it too, so nothing placed here can be skipped (DESIGN.md).
 """
 
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from wangtai.auth.scope import Scope
-from wangtai.ui import bootstrap, chinese, data, live, login
+from wangtai.ui import bootstrap, chinese, data, live, login, search
 from wangtai.ui import format as fmt
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.screen import CSS as SCREEN_CSS
@@ -97,7 +98,11 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     communities = data.run("communities")  # already cut to the user's communities by the query layer
     # the scope against *every* community, as the query layer enforces it: against the cut list alone, a
     # user holding one community of a 片区 would seem to hold the whole 片区
-    filters = _filter_sidebar(communities, data.user_scope())
+    may_open = functools.partial(principal.role.may_open, registered=tuple(p for p, _, _ in PAGES))
+    filters = _filter_sidebar(communities, data.user_scope(), None if screen else may_open)
+    target = search.goto()  # a unit chosen in 查找地点: its door-to-door list
+    if target and target != page:
+        st.switch_page(target, query_params=_query_from_state() or None)
     login.page_view(page, filters.area, filters.community_code, filters.label)
     if screen:
         return filters
@@ -154,9 +159,10 @@ def _mirror_to_url() -> None:
             del st.query_params[key]
 
 
-def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None) -> Filters:
-    """The 片区/社区 choice. A user restricted to some communities is offered only those (no 全部 option
-    unless they hold a whole 片区); the query layer enforces the same scope whatever the state says."""
+def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None, may_open=None) -> Filters:
+    """The 片区/社区 choice (and 查找地点 above it, given ``may_open``: which pages this role may open). A
+    user restricted to some communities is offered only those (no 全部 option unless they hold a whole
+    片区); the query layer enforces the same scope whatever the state says."""
     state = _state()
     restricted = scope is not None and not scope.unrestricted
     if communities.empty or "community_code" not in communities:
@@ -179,6 +185,8 @@ def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None) -> Fi
         return not restricted or area in scope.areas
 
     with st.sidebar:
+        if may_open is not None:
+            search.box(search.places(communities, data.run("unit_progress")), state, may_open)
         st.markdown("**筛选**（所有页面生效）")
         area_options = [None, *areas] if not restricted else areas
         area = st.selectbox(
