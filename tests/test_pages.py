@@ -610,3 +610,46 @@ def test_staff_find_only_their_own_places(app_env) -> None:
     options = at.sidebar.selectbox(key=search.KEY).options
     communities = [o for o in options if "（社区" in o or "（村" in o]
     assert communities == ["台东路社区（社区 · tdlsq）"], communities
+
+
+# ---- light theme per person ------------------------------------------------------------------------------
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_both_themes_keep_their_text_and_chart_colours_readable() -> None:
+    import tomllib
+
+    from wangtai.ui import theme
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["theme"]
+    for name in ("dark", "light"):
+        colours = config[name]
+        assert contrast(colours["textColor"], colours["backgroundColor"]) >= 7, name  # WCAG AAA body text
+        assert contrast(colours["primaryColor"], colours["backgroundColor"]) >= 3, name
+    for dark, light in theme.LIGHT.items():
+        assert contrast(light, "#FFFFFF") >= 4.5, f"{light} (for {dark}) on white"
+
+
+def test_the_light_switch_recolours_the_charts_and_tells_the_browser(app_env) -> None:
+    at = open_page("dashboard.py")
+    dark = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "#3DA5FF" in dark and "#0A63C9" not in dark
+    next(t for t in at.sidebar.toggle if t.label == "亮色主题").set_value(True).run()
+    assert_clean(at)
+    light = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "#0A63C9" in light and "#3DA5FF" not in light
+    scripts = [h.proto.body for h in at.get("html") if "stActiveTheme" in h.proto.body]
+    assert scripts and '"Light"' in scripts[-1] and "wangtai_theme_" in scripts[-1]
+    at.switch_page("pages/campaign.py")
+    at.run()
+    assert next(t for t in at.sidebar.toggle if t.label == "亮色主题").value, "kept across pages"

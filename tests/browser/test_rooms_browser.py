@@ -199,3 +199,88 @@ def test_maps_show_names_and_the_legends_colours(browser, server_url, mode):
     assert white > 150, f"{mode}: no community names drawn ({white} white pixels)"
     assert not [e for e in errors if "font" in e.lower() or "atlas" in e.lower()], errors
     page.close()
+
+
+# ---- light theme per person, paper ---------------------------------------------------------------------
+
+BACKGROUND = "getComputedStyle(document.querySelector('.stApp')).backgroundColor"
+WHITE, DARK_BG = "rgb(255, 255, 255)", "rgb(11, 22, 34)"
+
+
+def _rgb(text: str) -> str:
+    return "#" + "".join(f"{int(v):02X}" for v in re.findall(r"\d+", text)[:3])
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(colour: str) -> float:
+        cs = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        cs = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in cs]
+        return 0.2126 * cs[0] + 0.7152 * cs[1] + 0.0722 * cs[2]
+
+    high, low = sorted((lum(a), lum(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _wait_background(page, colour: str) -> None:
+    page.wait_for_function(f"{BACKGROUND} === '{colour}'", timeout=60_000)
+    e2e.wait_ready(page, "h1", timeout_ms=60_000)
+
+
+def test_light_theme_is_chosen_per_person_and_remembered(raw_browser, server_url, browser_data, auth_dir):
+    token = session_token(browser_data, "领导")
+    page = laptop_page(raw_browser, server_url, token)
+    page.goto(server_url)
+    e2e.wait_ready(page, 'h1:has-text("总览")', timeout_ms=60_000)
+    _wait_background(page, DARK_BG)  # the default
+    page.locator('[data-testid="stSidebar"]').get_by_text("亮色主题").click()
+    _wait_background(page, WHITE)
+    e2e.wait_painted(page)
+    heading = _rgb(page.evaluate("getComputedStyle(document.querySelector('h1')).color"))
+    assert _contrast(heading, "#FFFFFF") >= 4.5, heading
+    bars = page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot .bars path')].map(p => p.style.fill)"
+    )
+    assert "rgb(10, 99, 201)" in bars, f"light-theme bars: {set(bars)}"
+    cookies = page.context.cookies()
+    page.close()
+
+    again = raw_browser.new_context(viewport=LAPTOP)  # the same user, later: light from the start
+    again.add_cookies(cookies)
+    later = again.new_page()
+    later.goto(f"{server_url}/campaign")
+    e2e.wait_ready(later, 'h1:has-text("登记进度")', timeout_ms=60_000)
+    _wait_background(later, WHITE)
+    again.close()
+
+    other = laptop_page(raw_browser, server_url, leader_token_of(browser_data))  # another person: dark
+    other.goto(f"{server_url}/campaign")
+    e2e.wait_ready(other, 'h1:has-text("登记进度")', timeout_ms=60_000)
+    _wait_background(other, DARK_BG)
+    other.close()
+
+
+def leader_token_of(paths) -> str:
+    return session_token(paths, "领导")
+
+
+def test_a_printed_page_is_light_complete_and_a4_landscape(browser, server_url):
+    page = browser.new_page(viewport=LAPTOP)
+    page.goto(server_url)
+    e2e.wait_ready(page, 'h1:has-text("总览")', timeout_ms=60_000)
+    e2e.wait_painted(page)
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # what Ctrl+P does first
+    page.emulate_media(media="print")
+    assert not page.locator('[data-testid="stSidebar"]').first.is_visible(), "no sidebar on paper"
+    assert page.evaluate(BACKGROUND) == WHITE
+    heading = _rgb(page.evaluate("getComputedStyle(document.querySelector('h1')).color"))
+    assert _contrast(heading, "#FFFFFF") >= 7, heading
+    line = page.locator(".wt-print").first
+    assert line.is_visible() and "筛选：王台街道" in line.inner_text() and "数据更新于" in line.inner_text()
+    definitions = page.locator('[data-testid="stExpander"]').filter(has_text="指标口径").locator("table")
+    assert definitions.is_visible(), "the 口径 are on paper"
+    main = page.evaluate("getComputedStyle(document.querySelector('[data-testid=stMain]')).overflow")
+    assert main == "visible", "the whole page is printed, not the scrolled window"
+    pdf = page.pdf(prefer_css_page_size=True)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes and all(abs(float(w) - 841.89) < 2 and abs(float(h) - 595.28) < 2 for w, h in boxes), boxes
+    page.close()

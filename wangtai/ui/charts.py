@@ -212,7 +212,25 @@ def _outside_hbar(trace: dict) -> bool:
 
 
 def show(fig: go.Figure, key: str | None = None) -> None:
-    st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": False})
+    st.plotly_chart(for_theme(fig), key=key, config={"displaylogo": False, "displayModeBar": False})
+
+
+_LIGHT: dict[int, tuple[go.Figure, "Chart"]] = {}
+
+
+def for_theme(fig: go.Figure) -> go.Figure:
+    """The shared figure in the viewer's theme: on the light theme our colours' darker twins
+    (wangtai.ui.theme.LIGHT); kept per figure."""
+    from wangtai.ui import theme
+
+    if not theme.is_light():
+        return fig
+    hit = _LIGHT.get(id(fig))
+    if hit is None or hit[0] is not fig:
+        if len(_LIGHT) > 128:
+            _LIGHT.clear()
+        hit = _LIGHT[id(fig)] = (fig, Chart(theme.colours(fig.to_dict())))
+    return hit[1]
 
 
 def empty_note(frame: pd.DataFrame, what: str = "数据") -> bool:

@@ -14,12 +14,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from wangtai import clock
 from wangtai.auth.scope import Scope
-from wangtai.ui import bootstrap, chinese, data, live, login, search
+from wangtai.ui import bootstrap, chinese, data, live, login, search, theme
 from wangtai.ui import format as fmt
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.screen import CSS as SCREEN_CSS
-from wangtai.ui.style import CSS
+from wangtai.ui.style import CSS, PRINT_SCRIPT
 
 APP_NAME = "智慧王台"
 FILTER_KEY = "wangtai_filter"
@@ -85,12 +86,15 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
         # About, "Made with Streamlit") is then not drawn at all
     )
     st.markdown(CSS, unsafe_allow_html=True)
-    st.html(chinese.script(), unsafe_allow_javascript=True)  # Streamlit's own English words, in Chinese
+    # Streamlit's own English words in Chinese; expanders open for printing
+    st.html(chinese.script() + PRINT_SCRIPT, unsafe_allow_javascript=True)
     if screen:
         st.markdown(SCREEN_CSS, unsafe_allow_html=True)
     page = _calling_page()
     live.start_ingest()  # once per server process, before the gate: ingest does not wait for a login
     principal = login.gate(page, PAGES)  # login, then the role may open this page — or st.stop()
+    if screen:  # the 大屏 is always dark (its own colours, a wall screen)
+        _theme_script(principal, page, theme.DARK)
     _navigation(principal)
     paths = data.data_paths()
     if not bootstrap.ensure_data(paths):
@@ -107,8 +111,21 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     if screen:
         return filters
     live.pause_toggle()
+    theme.switch(principal.username)
+    _theme_script(principal, page, theme.current(principal.username))
     _header(title, icon, filters)
     return filters
+
+
+def _url_path(page: str) -> str:
+    return "" if page == "dashboard.py" else Path(page).stem
+
+
+def _theme_script(principal: login.Principal, page: str, wanted: str) -> None:
+    """The viewer's theme into Streamlit's choice for every page (wangtai.ui.theme)."""
+    paths = [_url_path(p) for p, _, _ in PAGES if p != SCREEN_PAGE] if page != SCREEN_PAGE else []
+    script = theme.script(principal.username, wanted, paths, _url_path(page))
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def _calling_page() -> str:
@@ -246,6 +263,11 @@ def _into_scope(state: dict, scope: Scope, names: dict, area_of: dict) -> None:
 
 
 def _header(title: str, icon: str, filters: Filters) -> None:
+    # on paper only: what the page shows, of which data, printed when (the badges are live and may be cut)
+    fresh = live.freshness_text(data.run("data_freshness"))
+    printed = f"打印于 {fmt.moment(clock.now(), with_year=True)}"
+    line = f"{APP_NAME} · 筛选：{fmt.html(filters.label)} · {fmt.html(fresh)} · {printed}"
+    st.markdown(f'<div class="wt-print">{line}</div>', unsafe_allow_html=True)
     left, right = st.columns([5, 4], vertical_alignment="center")
     left.title(f"{icon} {title} · {fmt.md(filters.label)}")
     with right:
