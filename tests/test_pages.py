@@ -653,3 +653,9 @@ def test_the_light_switch_recolours_the_charts_and_tells_the_browser(app_env) ->
     at.switch_page("pages/campaign.py")
     at.run()
     assert next(t for t in at.sidebar.toggle if t.label == "亮色主题").value, "kept across pages"
+
+
+def test_staff_see_their_scope_by_name(app_env) -> None:
+    at = testing.open_page(session_token(app_env, "工作人员", communities=(TAIDONG,)), "dashboard.py")
+    scope = [c.value for c in at.sidebar.caption if c.value.startswith("负责范围")]
+    assert scope == ["负责范围：台东路社区"], scope
