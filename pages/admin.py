@@ -137,7 +137,9 @@ def audit_section() -> None:
     verdict = audit.check(paths)
     if not verdict.ok:
         st.error(f"{fmt.md(verdict.reason)}请立即核查（`wangtai audit --verify`）。", icon="🚨")
-    today = clock.now().date()  # Asia/Shanghai, as the log's times
+    today = datetime.now(
+        clock.SHANGHAI
+    ).date()  # the log's times are real times (not a frozen clock), in Shanghai
     left, middle, right = st.columns([2, 3, 2])
     span = left.date_input("日期", (today - timedelta(days=1), today), max_value=today)
     start, end = span if isinstance(span, tuple) and len(span) == 2 else (span, span)
