@@ -15,7 +15,7 @@ MAP_WIDTH, MAP_HEIGHT = 220, 400
 
 
 def kpi_fetch() -> dict:
-    return {"row": data.first_row(data.scoped("overview", filters)), "fresh": data.run("data_freshness")}
+    return {"row": data.first_row(data.scoped("overview", filters)), "fresh": live.freshness()}
 
 
 def kpi_rows(found: dict) -> None:

@@ -118,7 +118,7 @@ def fetch() -> dict:
         "sites": data.scoped("registration_sites", filters),
         "heat": data.scoped("registration_heatmap", filters),
         "units": data.scoped("unit_progress", filters),
-        "fresh": data.run("data_freshness"),
+        "fresh": live.freshness(),
     }
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from wangtai import clock
 from wangtai.auth.scope import Scope
 from wangtai.ui import bootstrap, chinese, data, live, login, search, theme
 from wangtai.ui import format as fmt
@@ -263,15 +262,11 @@ def _into_scope(state: dict, scope: Scope, names: dict, area_of: dict) -> None:
 
 
 def _header(title: str, icon: str, filters: Filters) -> None:
-    # on paper only: what the page shows, of which data, printed when (the badges are live and may be cut)
-    fresh = live.freshness_text(data.run("data_freshness"))
-    printed = f"打印于 {fmt.moment(clock.now(), with_year=True)}"
-    line = f"{APP_NAME} · 筛选：{fmt.html(filters.label)} · {fmt.html(fresh)} · {printed}"
-    st.markdown(f'<div class="wt-print">{line}</div>', unsafe_allow_html=True)
     left, right = st.columns([5, 4], vertical_alignment="center")
     left.title(f"{icon} {title} · {fmt.md(filters.label)}")
     with right:
-        live.status(demo=is_demo())  # 实时/已暂停, data time, held snapshots, stale feeds: a live fragment
+        # 实时/已暂停, data time, held snapshots, stale feeds (and the printed page's first line): live
+        live.status(demo=is_demo(), scope=filters.label)
 
 
 def is_demo() -> bool:
