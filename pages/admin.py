@@ -20,17 +20,18 @@ filters = setup("用户与审计", "🔐")
 
 me = login.current()
 paths = data.data_paths()
+# widths that fit a 1366 px laptop (1002 px for the page): a long 详情 shows whole when its cell is opened
 AUDIT_COLUMNS = {
-    "ts": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm:ss"),
-    "event_label": "事件",
-    "user": "用户",
-    "role": "角色",
-    "ok": st.column_config.CheckboxColumn("成功"),
-    "page": "页面",
-    "filter": "范围",
-    "what": "内容",
-    "rows": st.column_config.NumberColumn("行数", format="localized"),
-    "detail": st.column_config.TextColumn("详情", width="large"),
+    "ts": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm:ss", width=140),
+    "event_label": st.column_config.TextColumn("事件", width=90),
+    "user": st.column_config.TextColumn("用户", width=100),
+    "role": st.column_config.TextColumn("角色", width=60),
+    "ok": st.column_config.CheckboxColumn("成功", width=45),
+    "page": st.column_config.TextColumn("页面", width=130),
+    "filter": st.column_config.TextColumn("范围", width=130),
+    "what": st.column_config.TextColumn("内容", width=80),
+    "rows": st.column_config.NumberColumn("行数", format="localized", width=55),
+    "detail": st.column_config.TextColumn("详情", width=150),
     "event": None,
 }
 
