@@ -81,7 +81,7 @@ def box(found: list[Place], state: dict, may_open) -> None:
         index=None,
         key=KEY,
         format_func=lambda k: by_key[k].label,
-        placeholder="村、社区、企业或单位：名称或拼音首字母",
+        placeholder="名称或拼音首字母",
         on_change=chosen,
         help="例如输入「台东」或「tdl」，选中后各页面即按该地点筛选；选中单位会打开它的入户名单。",
     )

@@ -47,6 +47,9 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
 }
 [data-testid="stPageLink"] p { font-size: 1.08rem; font-weight: 600; }
 .wt-print { display: none; }
+/* static tables wrap long text (reasons, file names) but never squeeze a short column to one character */
+[data-testid="stTable"] th, [data-testid="stTable"] td { min-width: 3.6em; }
+[data-testid="stTable"] td { overflow-wrap: anywhere; }
 /* Paper (Ctrl+P): A4 landscape, light, no sidebar or controls, the whole page (not the scrolled window),
    the filter and the data time on it; figures are not cut between pages. */
 @media print {

@@ -110,7 +110,7 @@ def _count(value) -> str:
 
 
 def _moment(value) -> str:
-    return fmt.moment(value, with_year=True)
+    return fmt.moment(value)  # "11月28日 13:44": the page's data time carries the year
 
 
 DEFINITION_COLUMNS = {
