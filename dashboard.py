@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from wangtai.ui import charts, data, kpis, live, maps
+from wangtai.ui import charts, data, kpis, live, maps, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -14,10 +14,14 @@ filters = setup("总览", "🏠")
 MAP_WIDTH, MAP_HEIGHT = 220, 400
 
 
-def kpi_rows(row: dict) -> None:
-    figures = [kpi.on_page for kpi in kpis.overview(row)]  # the same figures as the 大屏 (wangtai.ui.kpis)
+def kpi_fetch() -> dict:
+    return {"row": data.first_row(data.scoped("overview", filters)), "fresh": live.freshness()}
+
+
+def kpi_rows(found: dict) -> None:
+    figures = kpis.overview(found["row"])  # the same figures as the 大屏 (wangtai.ui.kpis)
     columns = [*st.columns(4, gap="small"), *st.columns(4, gap="small")]
-    for column, (label, value, delta, hint) in zip(columns, figures, strict=True):
+    for column, (label, value, delta, hint) in zip(columns, [k.on_page for k in figures], strict=True):
         signed = bool(delta) and delta[:1] in "+-"
         column.metric(
             label,
@@ -29,6 +33,7 @@ def kpi_rows(row: dict) -> None:
             delta_color="normal" if signed else "off",
             delta_arrow="auto" if signed else "off",
         )
+    tables.definitions(kpis.definitions(figures, found["fresh"]))  # the "?" is hidden on a laptop
 
 
 def share_panel() -> None:
@@ -40,13 +45,15 @@ def share_panel() -> None:
     top = ranked.head(15)
     if filters.community_code and filters.community_code not in set(top["community_code"]):
         top = ranked[ranked["community_code"].isin([*top["community_code"], filters.community_code])]
+    if charts.one_community(top, "community_name", "newcomer_share", "新市民占比"):
+        return
     charts.show(
         charts.ranked_bars(
             top,
             "community_name",
             "newcomer_share",
             value_title="新市民占比",
-            height=440,
+            height=charts.ranking_height(len(top), 440),
             highlight=filters.community_name,
         ),
         key="share",
@@ -60,7 +67,7 @@ def progress_fetch() -> dict:
 
 
 def progress_panel(found: dict) -> None:
-    st.subheader("一家亲登记进度 vs 计划")
+    st.subheader("一家亲登记进度与计划")
     if charts.empty_note(found["progress"], "登记进度"):
         return
     figure = live.once(
@@ -81,6 +88,7 @@ def map_panel() -> None:
         codes=maps.focus(communities, filters, community=False),
         width=MAP_WIDTH,
         height=MAP_HEIGHT,
+        labels=11,  # a narrow map: the names that fit, the communities with most newcomers first
     )
     st.pydeck_chart(figure, height=MAP_HEIGHT)
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
@@ -89,7 +97,7 @@ def map_panel() -> None:
 # Live parts (wangtai.ui.live): they re-query only when the data version (or the minute) changed.
 live.section(
     "overview_kpis",
-    lambda: data.first_row(data.scoped("overview", filters)),
+    kpi_fetch,
     kpi_rows,
     filters.params,
     by_minute=True,

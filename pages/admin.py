@@ -3,11 +3,12 @@
 Every change made here is written to the audit log before it is reported done.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
 
+from wangtai import clock
 from wangtai.auth import audit
 from wangtai.auth.roles import ROLES
 from wangtai.auth.store import AuthError
@@ -19,22 +20,33 @@ filters = setup("用户与审计", "🔐")
 
 me = login.current()
 paths = data.data_paths()
+# widths that fit a 1366 px laptop (1002 px for the page): a long 详情 shows whole when its cell is opened
 AUDIT_COLUMNS = {
-    "ts": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm:ss"),
-    "event_label": "事件",
-    "user": "用户",
-    "role": "角色",
-    "ok": st.column_config.CheckboxColumn("成功"),
-    "page": "页面",
-    "filter": "范围",
-    "what": "内容",
-    "rows": st.column_config.NumberColumn("行数", format="localized"),
-    "detail": st.column_config.TextColumn("详情", width="large"),
+    "ts": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm:ss", width=140),
+    "event_label": st.column_config.TextColumn("事件", width=90),
+    "user": st.column_config.TextColumn("用户", width=100),
+    "role": st.column_config.TextColumn("角色", width=60),
+    "ok": st.column_config.CheckboxColumn("成功", width=45),
+    "page": st.column_config.TextColumn("页面", width=130),
+    "filter": st.column_config.TextColumn("范围", width=130),
+    "what": st.column_config.TextColumn("内容", width=80),
+    "rows": st.column_config.NumberColumn("行数", format="localized", width=55),
+    "detail": st.column_config.TextColumn("详情", width=150),
     "event": None,
 }
 
 
 # ---- users ------------------------------------------------------------------------------------------
+
+
+USER_COLUMNS = {
+    "username": ("用户名", tables.name),
+    "display_name": ("姓名", tables.name),
+    "role": ("角色", tables.name),
+    "scope": ("负责范围", tables.name),
+    "state": ("状态", fmt.text),
+    "created_at": ("创建时间", fmt.stamp),  # epoch seconds → Asia/Shanghai
+}
 
 
 def users_section() -> None:
@@ -43,17 +55,18 @@ def users_section() -> None:
     table = pd.DataFrame(
         [
             {
-                "用户名": u.username,
-                "姓名": u.display_name,
-                "角色": u.role.label,
-                "负责范围": u.scope_text,
-                "状态": "已停用" if u.disabled else "正常",
-                "创建时间": datetime.fromtimestamp(u.created_at),
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role.label,
+                "scope": login.scope_label(u),
+                "state": "已停用" if u.disabled else "正常",
+                "created_at": u.created_at,
             }
             for u in users
-        ]
+        ],
+        columns=list(USER_COLUMNS),
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    tables.static(table, USER_COLUMNS, height=min(420, 40 + 36 * max(1, len(table))))
     add, change = st.columns(2, gap="large")
     with add:
         add_user_form()
@@ -125,7 +138,9 @@ def audit_section() -> None:
     verdict = audit.check(paths)
     if not verdict.ok:
         st.error(f"{fmt.md(verdict.reason)}请立即核查（`wangtai audit --verify`）。", icon="🚨")
-    today = date.today()
+    today = datetime.now(
+        clock.SHANGHAI
+    ).date()  # the log's times are real times (not a frozen clock), in Shanghai
     left, middle, right = st.columns([2, 3, 2])
     span = left.date_input("日期", (today - timedelta(days=1), today), max_value=today)
     start, end = span if isinstance(span, tuple) and len(span) == 2 else (span, span)
@@ -165,7 +180,7 @@ def held_section() -> None:
         st.success("没有待确认的快照。", icon="✅")
         return
     st.caption("核实无误后（例如确实有大批人员迁出）接受快照，它随即成为当前快照；每次接受都记入审计日志。")
-    tables.show(held, tables.HELD_COLUMNS)
+    tables.static(held, tables.HELD_COLUMNS)
     batch = st.selectbox("要接受的快照", list(held["batch_id"]))
     if st.button("接受该快照", type="primary"):
         from wangtai.ingest import IngestError, accept_held

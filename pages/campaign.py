@@ -14,10 +14,10 @@ from wangtai.ui.setup import setup
 filters = setup("登记进度", "📈")
 
 
-def projection_strip(p: dict) -> None:
+def projection_strip(p: dict, fresh) -> None:
     if not p:
         return
-    figures = kpis.campaign(p, with_year=True)  # the same figures as the 大屏 (wangtai.ui.kpis)
+    figures = kpis.campaign(p)  # the same figures as the 大屏 (wangtai.ui.kpis)
     on_track = kpis.on_track(p)
     per_row = 3  # six tiles in one row cut their figures off on a 1366-px laptop
     columns = [column for _ in range(0, len(figures), per_row) for column in st.columns(per_row)]
@@ -30,11 +30,13 @@ def projection_strip(p: dict) -> None:
             delta_color=("green" if on_track else "red") if last else "off",
             delta_arrow=("up" if on_track else "down") if last else "off",
             border=True,
+            help=kpi.help,
         )
+    tables.definitions(kpis.definitions(figures, fresh))  # the "?" is hidden on a laptop
 
 
 def progress_section(p: dict, progress) -> None:
-    st.subheader("累计登记 vs 计划（虚线为按近14日速度的预测）")
+    st.subheader("累计登记与计划（虚线为按近14日速度的预测）")
     if not charts.empty_note(progress, "登记进度"):
         charts.show(
             live.once("progress", lambda: charts.progress_vs_plan(progress, p, height=400)), key="progress"
@@ -64,9 +66,13 @@ def units_section(units) -> None:
     st.subheader("落后计划的单位（缺口最大的在前）")
     if charts.empty_note(units, "单位数据"):
         return
-    units = units.sort_values("gap", ascending=True)
+    units = tables.prepared(units, tables.UNIT_COLUMNS).sort_values("gap", ascending=True)  # gaps as shown
     behind = units[units["gap"] < 0]
-    st.caption(f"{fmt.md(filters.label)}：共 {len(units)} 个单位，其中 {len(behind)} 个落后于今日计划。")
+    plan = units["plan_rate"].dropna()
+    today = f"（今日计划登记率 {fmt.pct(plan.iloc[0])}）" if len(plan) else ""
+    st.caption(
+        f"{fmt.md(filters.label)}：共 {len(units)} 个单位，其中 {len(behind)} 个落后于今日计划{today}。"
+    )
     tables.show(units, tables.UNIT_COLUMNS, tables.UNIT_ORDER, height=380)
     exports.download_buttons(units, "落后单位", f"单位登记进度_{filters.label}", "units")
 
@@ -77,11 +83,15 @@ DOOR_PREVIEW_ROWS = 1_000  # on screen; the export has the whole list (a city un
 def door_to_door(units) -> None:
     if units.empty:
         return
-    units = units.sort_values("gap", ascending=True)
+    units = tables.prepared(units, tables.UNIT_COLUMNS).sort_values("gap", ascending=True)
     st.subheader("入户名单：某单位未登记的新市民（已脱敏）")
     ids = list(units["unit_id"])
     labels = dict(
-        zip(units["unit_id"], units["unit_name"] + "（" + units["gap"].map(fmt.signed) + "）", strict=False)
+        zip(
+            units["unit_id"],
+            units["unit_name"] + "（较计划 " + units["gap"].map(lambda g: fmt.signed(g, unit="人")) + "）",
+            strict=False,
+        )
     )
     unit = st.selectbox("选择单位", ids, format_func=lambda u: labels[u], key="door_unit")
     people = data.scoped("unregistered_newcomers", filters, unit_id=unit, limit=DOOR_PREVIEW_ROWS)
@@ -108,11 +118,12 @@ def fetch() -> dict:
         "sites": data.scoped("registration_sites", filters),
         "heat": data.scoped("registration_heatmap", filters),
         "units": data.scoped("unit_progress", filters),
+        "fresh": live.freshness(),
     }
 
 
 def live_part(found: dict) -> None:
-    projection_strip(found["projection"])
+    projection_strip(found["projection"], found["fresh"])
     progress_section(found["projection"], found["progress"])
     activity_section(found["daily"], found["sites"], found["heat"])
     units_section(found["units"])

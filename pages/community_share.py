@@ -14,32 +14,38 @@ DIMENSIONS = ("来源地", "原因", "年龄段", "性别")
 def rankings(share, areas) -> None:
     by_community, by_area, table = st.tabs(["各社区排名", "各片区", "明细表（可排序）"])
     with by_community:
-        if not charts.empty_note(share, "社区数据"):
-            with st.container(height=620):
-                charts.show(
-                    charts.ranked_bars(
-                        share,
-                        "community_name",
-                        "newcomer_share",
-                        value_title="新市民占比",
-                        highlight=filters.community_name,
-                    ),
-                    key="rank_communities",
-                )
+        if not charts.empty_note(share, "社区数据") and not charts.one_community(
+            share, "community_name", "newcomer_share", "新市民占比"
+        ):
+            figure = charts.ranked_bars(
+                share,
+                "community_name",
+                "newcomer_share",
+                value_title="新市民占比",
+                highlight=filters.community_name,
+            )
+            if len(share) > 20:  # a long ranking scrolls in its own box; a short one takes its own height
+                with st.container(height=620):
+                    charts.show(figure, key="rank_communities")
+            else:
+                charts.show(figure, key="rank_communities")
     with by_area:
-        if not charts.empty_note(areas, "片区数据"):
+        if not charts.empty_note(areas, "片区数据") and not charts.one_community(
+            areas, "area", "newcomer_share", "新市民占比"
+        ):
             charts.show(
                 charts.ranked_bars(
                     areas,
                     "area",
                     "newcomer_share",
                     value_title="新市民占比",
-                    height=360,
+                    height=charts.ranking_height(len(areas), 360),
                     highlight=filters.area,
                 ),
                 key="rank_areas",
             )
-            tables.show(areas, tables.AREA_COLUMNS)
+        if not areas.empty:
+            tables.static(areas, tables.AREA_COLUMNS)
     with table:
         if not share.empty:
             tables.show(

@@ -40,7 +40,7 @@ def freshness_section(fresh: pd.DataFrame) -> None:
         status = _status(row.status)
         column.metric(
             row.feed_label,
-            f"{fmt.num(row.rows)} 行",
+            fmt.count(row.rows, "行"),
             status,
             delta_color="off",
             delta_arrow="off",
@@ -48,7 +48,7 @@ def freshness_section(fresh: pd.DataFrame) -> None:
             help=f"最新文件 {fmt.md(row.last_file)}，入库于 {fmt.moment(row.last_ingested_at)}",
         )
     shown = fresh.assign(status=fresh["status"].map(_status))
-    tables.show(shown, tables.FRESHNESS_COLUMNS)
+    tables.static(shown, tables.FRESHNESS_COLUMNS)
     for feed in stale_feeds(fresh, clock.now()):
         st.warning(
             f"{feed['label']}：最近一个文件入库于 {fmt.moment(feed['last_ingested_at'])}，"
@@ -75,7 +75,7 @@ def held_section(held: pd.DataFrame) -> None:
     st.warning(f"有 {len(held)} 个快照暂未生效，看板仍显示上一个快照。", icon="⏸️")
     st.markdown(HELD_EXPLAINED)
     st.code("\n".join(f"wangtai held --accept {b}" for b in held["batch_id"]), language="bash")
-    tables.show(_feed_labels(held), tables.HELD_COLUMNS)
+    tables.static(_feed_labels(held), tables.HELD_COLUMNS)
 
 
 def refused_files(reasons: pd.DataFrame, shown: int = 5) -> None:
@@ -96,11 +96,11 @@ def quarantine_section(reasons: pd.DataFrame) -> None:
         return
     total = int(pd.to_numeric(reasons["rows"], errors="coerce").fillna(0).sum())
     st.caption(
-        f"共 {fmt.num(total)} 行（或整个文件）未入库，原样保存在 quarantine/ 目录，附中文原因。"
-        "修正后重新放入收件箱即可。"
+        f"共 {fmt.count(total, '行')}（或整个文件）未入库，原样保存在服务器的隔离区，附中文原因。"
+        "请源系统修正后重新导出、放入收件箱。"
     )
     refused_files(reasons)
-    tables.show(_feed_labels(reasons), tables.QUARANTINE_COLUMNS, height=300)
+    tables.static(_feed_labels(reasons), tables.QUARANTINE_COLUMNS, height=360)
 
 
 def coverage_section(coverage: pd.DataFrame) -> None:

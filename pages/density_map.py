@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from wangtai.ui import charts, data, maps
+from wangtai.ui import charts, data, maps, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -29,7 +29,9 @@ def side_panel(communities, density, mode: str) -> None:
     if mode == DENSITY:
         st.markdown(maps.legend_html(density["newcomers"], False, "每格新市民"), unsafe_allow_html=True)
         st.metric("有新市民的网格", fmt.num(len(density)), border=True)
-        st.metric("最密的网格", f"{fmt.num(density['newcomers'].max())} 人", border=True)
+        st.metric(
+            "最密的网格", fmt.count(density["newcomers"].max() if not density.empty else None), border=True
+        )
     else:
         st.markdown(
             maps.legend_html(communities["newcomer_share"], True, "新市民占比"), unsafe_allow_html=True
@@ -38,20 +40,11 @@ def side_panel(communities, density, mode: str) -> None:
         row = communities[communities["community_code"] == filters.community_code]
         if not row.empty:
             r = row.iloc[0]
-            st.metric(f"{fmt.md(r.community_name)} 新市民", fmt.num(r.newcomers), border=True)
+            st.metric(f"{fmt.md(r.community_name)} 新市民", fmt.count(r.newcomers), border=True)
             st.metric("新市民占比", fmt.pct(r.newcomer_share), border=True)
     top = communities.sort_values("newcomer_share", ascending=False).head(8)
     st.markdown("**占比最高的社区**")
-    st.dataframe(
-        top[["community_name", "newcomer_share"]],
-        hide_index=True,
-        column_config={
-            "community_name": "社区",
-            "newcomer_share": st.column_config.ProgressColumn(
-                "占比", format="percent", min_value=0, max_value=1
-            ),
-        },
-    )
+    tables.static(top, {"community_name": ("社区", tables.name), "newcomer_share": ("占比", fmt.pct)})
 
 
 def build(communities, density, mode: str):

@@ -25,6 +25,7 @@ from wangtai.auth.store import AuthError, UserStore
 from wangtai.auth.testing import make_user, session_token
 from wangtai.paths import DataPaths
 from wangtai.runner import Runner
+from wangtai.ui import format as fmt
 from wangtai.ui.setup import FILTER_KEY, PAGES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -579,7 +580,7 @@ def test_staff_of_a_cannot_widen_the_scope_by_url_or_session(app_env):
             assert b_name not in body(at), f"{page}: {b_name} visible after {attempt}"
             if page == "dashboard.py":
                 shown = {m.label: m.value for m in at.metric}
-                assert shown["新市民"] == f"{int(expected['newcomers']):,}"
+                assert shown["新市民"] == fmt.big(expected["newcomers"], "人")
             assert at.session_state[FILTER_KEY]["community"] in (None, A)
 
 

@@ -80,7 +80,9 @@ def _pydeck_reference(communities, density, highlight=None, choropleth=False, co
         )
         if density is not None
         else None,
+        maps.outlines_layer(communities) if density is not None else None,
         maps.highlight_layer(communities, highlight),
+        maps.labels_layer(communities, 13, maps.view_for(communities, codes, w, h)),
     )
     view = maps.view_for(communities, codes, w, h)
     return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=maps.TOOLTIP).to_json()
@@ -174,7 +176,7 @@ def _ref_progress(progress, p, height):
         name="累计登记",
         **line,
         line=dict(color=charts.ACCENT, width=4),
-        hovertemplate="%{x|%m月%d日}<br>累计登记 %{y:,}<extra></extra>",
+        hovertemplate="%{x|%-m月%-d日}<br>累计登记 %{y:,}<extra></extra>",
     )
     fig.add_scatter(
         x=progress["day"],
@@ -182,7 +184,7 @@ def _ref_progress(progress, p, height):
         name="计划",
         **line,
         line=dict(color=charts.PLAN, width=3, dash="dot"),
-        hovertemplate="%{x|%m月%d日}<br>计划 %{y:,.0f}<extra></extra>",
+        hovertemplate="%{x|%-m月%-d日}<br>计划 %{y:,.0f}<extra></extra>",
     )
     last_day, deadline = pd.Timestamp(progress["day"].iloc[-1]), pd.Timestamp(p["deadline"])
     last = float(progress["registered_cumulative"].iloc[-1])
@@ -193,7 +195,7 @@ def _ref_progress(progress, p, height):
         name="按近14日速度预测",
         **line,
         line=dict(color=charts.GOOD if p["on_track"] else charts.WARN, width=3, dash="dash"),
-        hovertemplate="%{x|%m月%d日}<br>预测 %{y:,.0f}<extra></extra>",
+        hovertemplate="%{x|%-m月%-d日}<br>预测 %{y:,.0f}<extra></extra>",
     )
     target = p["target_registered"]
     fig.add_scatter(
@@ -214,7 +216,7 @@ def _ref_progress(progress, p, height):
         xanchor="right",
         font=dict(color=charts.PLAN, size=14),
     )
-    fig.update_xaxes(title_text="", tickformat="%m月%d日")
+    fig.update_xaxes(title_text="", tickformat="%-m月%-d日")
     fig.update_yaxes(title_text="人数", tickformat=",d", rangemode="tozero")
     return _ref_base(fig, height)
 
@@ -228,8 +230,8 @@ def _ref_daily(daily):
         color_discrete_map=charts.CHANNEL_COLORS,
         labels={"day": "日期", "scans": "扫码次数", "channel": "渠道"},
     )
-    fig.update_traces(hovertemplate="%{x|%m月%d日}<br>%{fullData.name}：%{y:,}<extra></extra>")
-    fig.update_xaxes(title_text="", tickformat="%m月%d日")
+    fig.update_traces(hovertemplate="%{x|%-m月%-d日}<br>%{fullData.name}：%{y:,}<extra></extra>")
+    fig.update_xaxes(title_text="", tickformat="%-m月%-d日")
     fig.update_layout(bargap=0.1)
     return _ref_base(fig, 360)
 

@@ -5,12 +5,14 @@ shared setup first."""
 import ast
 import io
 import json
+import re
 from pathlib import Path
 
 import hostile_data
 import openpyxl
 import pandas as pd
 import pytest
+from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 from wangtai.auth import audit, testing
@@ -176,15 +178,15 @@ def test_kpi_figures_equal_the_overview_query(app_env, a_community, scoped: bool
     at = open_page("dashboard.py", query={"community": a_community["code"]} if scoped else None)
     assert_clean(at)
     shown = _metrics(at)
-    assert shown["实有人口"] == fmt.num(expected["residents"])
-    assert shown["新市民"] == fmt.num(expected["newcomers"])
+    assert shown["实有人口"] == fmt.big(expected["residents"], "人")
+    assert shown["新市民"] == fmt.big(expected["newcomers"], "人")
     assert shown["新市民占比"] == fmt.pct(expected["newcomer_share"])
-    assert shown[f"登记人数（计划 {fmt.num(expected['plan_registered'])}）"] == fmt.num(
+    assert shown[f"登记人数（计划 {fmt.num(expected['plan_registered'])}）"] == fmt.count(
         expected["registered"]
     )
     assert shown[f"登记率（计划 {fmt.pct(expected['plan_rate'])}）"] == fmt.pct(expected["registration_rate"])
-    assert shown["今日扫码"] == fmt.num(expected["scans_today"])
-    assert shown["新发现"] == fmt.num(expected["discovered"])
+    assert shown["今日扫码"] == fmt.count(expected["scans_today"], "次")
+    assert shown["新发现"] == fmt.count(expected["discovered"])
     assert shown["出租屋建档率"] == fmt.pct(expected["rental_archive_rate"])
 
 
@@ -267,7 +269,7 @@ def test_staff_of_one_community_see_it_named_not_the_whole_area(app_env, town_co
     assert taidong["community_name"] in title and area not in title, title
     community_box = next(s for s in at.sidebar.selectbox if s.label == "社区")
     assert community_box.options == [taidong["community_name"]], "offered only what is shown"
-    assert _metrics(at)["实有人口"] == fmt.num(taidong["residents"])
+    assert _metrics(at)["实有人口"] == fmt.big(taidong["residents"], "人")
     assert any(taidong["community_name"] in h.value and area not in h.value for h in at.subheader)
     views = [e for e in audit.read(app_env) if e["user"] == username and e["event"] == "page_view"]
     assert views[-1]["filter"] == f"社区 {taidong['community_name']}（{TAIDONG}）", views[-1]
@@ -424,3 +426,252 @@ def test_exports_are_excel_and_csv_with_chinese_headers() -> None:
     rows = list(book.active.values)
     assert rows[0] == ("单位", "较计划（人）") and rows[1] == ("王台东村网格", -12)
     assert exports.to_csv(table).decode("utf-8-sig").splitlines()[0] == "单位,较计划（人）"
+
+
+# ---- every figure written one way: no "None", "nan", "+0 ", "-0 ", no 55.77% ---------------------------
+
+MISSING_WORD = re.compile(r"(?<![A-Za-z])(None|NaN|nan|NaT|<NA>|inf)(?![A-Za-z])")
+SIGNED_ZERO = re.compile(r"(?<![\w.,])[+-]0(?![\w.,])")  # "+0 人", "-0", not "+0.3", "-0.5%", "t-0db4"
+TWO_DECIMAL_PERCENT = re.compile(r"\d\.\d{2,}\s*%")
+SKIPPED_KEYS = {"id", "formId", "data", "bdata", "dtype", "template", "fragmentId", "deltaPath"}
+
+
+def _strings(value, path: str = "") -> list[tuple[str, str]]:
+    """Every string inside a decoded proto or JSON value, with where it sits (ids, binary data skipped)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [
+            found for k, v in value.items() if k not in SKIPPED_KEYS for found in _strings(v, f"{path}.{k}")
+        ]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in _strings(v, f"{path}[{i}]")]
+    return []
+
+
+def shown_texts(at: AppTest) -> list[tuple[str, str]]:
+    """What a page puts in front of a reader, as text: every element's strings (labels, values, options,
+    Markdown), the cells of static tables, the dataframes' column headers and formats, the charts' texts
+    and hover templates, the maps' tooltips."""
+    found: list[tuple[str, str]] = []
+    for node in at._tree:
+        proto = getattr(node, "proto", None)
+        kind = getattr(node, "type", "")
+        if proto is None or kind in ("exception", "html"):
+            continue
+        if kind == "table":
+            found += [(f"table {col}", str(v)) for col in node.value for v in [col, *node.value[col]]]
+            continue
+        decoded = MessageToDict(proto)
+        if kind == "plotly_chart":
+            found += _strings(json.loads(proto.spec), "plotly")
+        elif kind == "deck_gl_json_chart":
+            deck = json.loads(proto.json)
+            for layer in deck.get("layers", []):
+                rows = layer.get("data", [])
+                rows = rows.get("features", []) if isinstance(rows, dict) else rows
+                for row in rows if isinstance(rows, list) else []:
+                    props = row.get("properties", row)
+                    found += [
+                        (f"deck {k}", str(props.get(k, ""))) for k in ("tip", "detail", "note", "label")
+                    ]
+        elif kind == "dataframe":
+            found += _strings(json.loads(decoded.get("columns", "{}") or "{}"), "dataframe columns")
+        else:
+            found += _strings(decoded, kind)
+    return found
+
+
+def assert_written_one_way(at: AppTest, where: str) -> None:
+    assert_clean(at)
+    for path, text in shown_texts(at):
+        for pattern in (MISSING_WORD, SIGNED_ZERO, TWO_DECIMAL_PERCENT):
+            hit = pattern.search(text)
+            assert not hit, f"{where}: {path} shows {hit.group(0)!r}: {text[:200]!r}"
+    for node in at._tree:  # a missing cell reads "—"; a percent column rounds to one decimal (0.001 steps)
+        if getattr(node, "type", "") == "dataframe":
+            decoded = MessageToDict(node.proto)
+            assert decoded.get("placeholder") == "—", f"{where}: a missing cell reads None"
+            columns = json.loads(decoded.get("columns", "{}") or "{}")
+            for name, config in columns.items():
+                kind = (config or {}).get("type_config", {})
+                if kind.get("format") == "percent":
+                    assert kind.get("step") == 0.001, f"{where}: {name} shows two decimals"
+
+
+def test_the_sweep_finds_what_it_looks_for() -> None:
+    for bad in ("较计划 +0 人", "计划 None", "nan%", "55.77%", "-0 个百分点"):
+        assert any(p.search(bad) for p in (MISSING_WORD, SIGNED_ZERO, TWO_DECIMAL_PERCENT)), bad
+    for good in ("+0.3 个百分点", "-590 人", "55.8%", "2026年3月2日", "近1小时 0 次", "Nanjing"):
+        assert not any(p.search(good) for p in (MISSING_WORD, SIGNED_ZERO, TWO_DECIMAL_PERCENT)), good
+
+
+@pytest.mark.parametrize("page", [p for p in PAGE_FILES if p != "pages/screen.py"])
+def test_every_page_writes_every_figure_one_way(app_env, a_community, page: str) -> None:
+    for query in (None, {"community": a_community["code"]}):
+        assert_written_one_way(open_page(page, query=query), f"{page} {query}")
+
+
+@pytest.mark.parametrize("views", ["overview", "map", "campaign", "communities"])
+def test_the_big_screen_writes_every_figure_one_way(app_env, views: str) -> None:
+    at = testing.open_page(session_token(app_env, "大屏"), "pages/screen.py", {"views": views, "top": "2"})
+    assert_written_one_way(at, f"大屏 {views}")
+
+
+def test_a_staff_users_pages_write_every_figure_one_way(app_env) -> None:
+    token = session_token(app_env, "工作人员", communities=(TAIDONG,))
+    for page in ("dashboard.py", "pages/campaign.py", "pages/community_share.py", "pages/density_map.py"):
+        assert_written_one_way(testing.open_page(token, page), f"工作人员 {page}")
+
+
+# ---- maps: names, legend = fill, one community ----------------------------------------------------------
+
+
+def _deck(at: AppTest) -> dict:
+    (deck,) = at.get("deck_gl_json_chart")
+    return json.loads(deck.proto.json)
+
+
+def _legend_colours(at: AppTest) -> list[tuple[int, int, int]]:
+    legend = next(m.value for m in at.markdown if 'class="wt-legend"' in m.value)
+    return [tuple(int(v) for v in c) for c in re.findall(r"background:rgb\((\d+),(\d+),(\d+)\)", legend)]
+
+
+@pytest.mark.parametrize("mode", ["网格密度（约 170 × 180 米）", "社区新市民占比（分级设色）"])
+def test_maps_name_the_communities_and_fill_with_the_legends_colours(app_env, mode: str) -> None:
+    at = open_page("pages/density_map.py")
+    at.segmented_control(key="map_mode").set_value(mode).run()
+    assert_clean(at)
+    spec = _deck(at)
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    labels = layers["labels"]
+    names = [row["label"] for row in labels["data"]]
+    communities = Runner(app_env).run("community_map", {})
+    assert set(names) <= set(communities["community_name"]) and len(names) >= 20, names
+    biggest = communities.sort_values("newcomers", ascending=False)["community_name"].iloc[0]
+    assert biggest in names, "where names would overlap, the community with most newcomers keeps its own"
+    assert set("".join(names)) <= set(labels["characterSet"]), "the font atlas has every character"
+    assert isinstance(labels["characterSet"], str) and not labels["characterSet"].startswith("@@")
+    assert labels["fontFamily"].startswith("'Noto Sans CJK SC'") and "http" not in json.dumps(labels)
+    fills = (
+        {tuple(row["fill"]) for row in layers["cells"]["data"]}
+        if "cells" in layers
+        else {tuple(f["properties"]["fill"]) for f in layers["boundaries"]["data"]["features"]}
+    )
+    swatches = set(_legend_colours(at))
+    assert {fill[3] for fill in fills} == {255}, "fills are opaque: the colour seen is the swatch's"
+    assert {fill[:3] for fill in fills} <= swatches, (fills, swatches)
+
+
+def test_a_staff_users_one_community_has_one_legend_class_and_no_lonely_bar(app_env) -> None:
+    token = session_token(app_env, "工作人员", communities=(TAIDONG,))
+    at = testing.open_page(token, "pages/density_map.py")
+    at.segmented_control(key="map_mode").set_value("社区新市民占比（分级设色）").run()
+    assert_clean(at)
+    legend = next(m.value for m in at.markdown if 'class="wt-legend"' in m.value)
+    assert len(_legend_colours(at)) == 1 and "–" not in legend, legend
+    share = testing.open_page(token, "pages/community_share.py")
+    assert_clean(share)
+    for chart in share.get("plotly_chart"):
+        bar = json.loads(chart.proto.spec)["data"][0]
+        lonely = bar.get("orientation") == "h" and isinstance(bar.get("y"), list) and len(bar["y"]) == 1
+        assert not lonely, "a ranking of one bar"
+    assert any("新市民占比" in m.label for m in share.metric), "one community: its figure, not one bar"
+
+
+def test_names_that_would_overlap_leave_room_to_the_bigger_community() -> None:
+    from wangtai.ui import maps
+
+    rows = pd.DataFrame(
+        {
+            "community_code": ["a", "b", "c"],
+            "community_name": ["小村", "大村", "远村"],
+            "centroid_lat": [36.0600, 36.0601, 36.1000],
+            "centroid_lon": [120.0000, 120.0001, 120.0000],
+            "newcomers": [5, 500, 1],
+        }
+    )
+    view = maps.pdk.ViewState(latitude=36.08, longitude=120.0, zoom=12)
+    assert [p["label"] for p in maps.placed(rows, 13, view)] == ["大村", "远村"]
+
+
+# ---- 查找地点 -------------------------------------------------------------------------------------------
+
+
+def test_a_place_is_found_by_name_or_initials_and_the_page_lands_on_it(app_env) -> None:
+    from wangtai.ui import search
+
+    at = open_page("dashboard.py")
+    box = at.sidebar.selectbox(key=search.KEY)
+    labels = [label for label in box.options if "tdl" in label]  # what typing "tdl" leaves
+    assert labels == ["台东路社区（社区 · tdlsq）", "台东路社区居委会（居委会 · tdlsqjwh）"], labels
+    box.set_value(f"c:{TAIDONG}").run()
+    assert_clean(at)
+    assert "台东路社区" in at.title[0].value and at.session_state[FILTER_KEY]["community"] == TAIDONG
+    assert at.sidebar.selectbox(key=search.KEY).value is None, "ready for the next search"
+
+    units = Runner(app_env).run("unit_progress", {})
+    firm = units[units["unit_type"] == "企业"].iloc[0]
+    at.sidebar.selectbox(key=search.KEY).set_value(f"u:{firm['unit_id']}").run()
+    assert_clean(at)
+    assert "登记进度" in at.title[0].value, "a unit opens its door-to-door list"
+    assert at.session_state[FILTER_KEY]["community"] == firm["community_code"]
+    assert at.selectbox(key="door_unit").value == firm["unit_id"]
+
+
+def test_staff_find_only_their_own_places(app_env) -> None:
+    from wangtai.ui import search
+
+    at = testing.open_page(session_token(app_env, "工作人员", communities=(TAIDONG,)), "dashboard.py")
+    options = at.sidebar.selectbox(key=search.KEY).options
+    communities = [o for o in options if "（社区" in o or "（村" in o]
+    assert communities == ["台东路社区（社区 · tdlsq）"], communities
+
+
+# ---- light theme per person ------------------------------------------------------------------------------
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_both_themes_keep_their_text_and_chart_colours_readable() -> None:
+    import tomllib
+
+    from wangtai.ui import theme
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["theme"]
+    for name in ("dark", "light"):
+        colours = config[name]
+        assert contrast(colours["textColor"], colours["backgroundColor"]) >= 7, name  # WCAG AAA body text
+        assert contrast(colours["primaryColor"], colours["backgroundColor"]) >= 3, name
+    for dark, light in theme.LIGHT.items():
+        assert contrast(light, "#FFFFFF") >= 4.5, f"{light} (for {dark}) on white"
+
+
+def test_the_light_switch_recolours_the_charts_and_tells_the_browser(app_env) -> None:
+    at = open_page("dashboard.py")
+    dark = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "#3DA5FF" in dark and "#0A63C9" not in dark
+    next(t for t in at.sidebar.toggle if t.label == "亮色主题").set_value(True).run()
+    assert_clean(at)
+    light = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "#0A63C9" in light and "#3DA5FF" not in light
+    scripts = [h.proto.body for h in at.get("html") if "stActiveTheme" in h.proto.body]
+    assert scripts and '"Light"' in scripts[-1] and "wangtai_theme_" in scripts[-1]
+    at.switch_page("pages/campaign.py")
+    at.run()
+    assert next(t for t in at.sidebar.toggle if t.label == "亮色主题").value, "kept across pages"
+
+
+def test_staff_see_their_scope_by_name(app_env) -> None:
+    at = testing.open_page(session_token(app_env, "工作人员", communities=(TAIDONG,)), "dashboard.py")
+    scope = [c.value for c in at.sidebar.caption if c.value.startswith("负责范围")]
+    assert scope == ["负责范围：台东路社区"], scope

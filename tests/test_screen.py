@@ -101,13 +101,13 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 def _assert_overview_figures(at: AppTest, expected) -> None:
     shown = _metrics(at)
-    assert shown["实有人口"] == fmt.num(expected["residents"])
-    assert shown["新市民"] == fmt.num(expected["newcomers"])
+    assert shown["实有人口"] == fmt.big(expected["residents"], "人")
+    assert shown["新市民"] == fmt.big(expected["newcomers"], "人")
     assert shown["新市民占比"] == fmt.pct(expected["newcomer_share"])
-    assert shown["登记人数"] == fmt.num(expected["registered"])
+    assert shown["登记人数"] == fmt.count(expected["registered"])
     assert shown["登记率"] == fmt.pct(expected["registration_rate"])
-    assert shown["今日扫码"] == fmt.num(expected["scans_today"])
-    assert shown["新发现"] == fmt.num(expected["discovered"])
+    assert shown["今日扫码"] == fmt.count(expected["scans_today"], "次")
+    assert shown["新发现"] == fmt.count(expected["discovered"])
     assert shown["出租屋建档率"] == fmt.pct(expected["rental_archive_rate"])
 
 
@@ -137,7 +137,8 @@ def test_rotation_steps_through_views_and_communities_with_matching_figures(app_
     assert _metrics(at)["有新市民的网格"] == fmt.num(len(density))
     at.button(key="wt_screen_next").click().run()
     projection = runner.run("campaign_projection", {}).iloc[0]
-    assert _metrics(at)["已登记"] == fmt.num(projection["registered"])
+    assert _metrics(at)["已登记"] == fmt.count(projection["registered"])
+    assert _metrics(at)["预计完成"] == fmt.day(projection["projected_finish"])  # with its year
     assert _metrics(at)["目标登记率"] == fmt.pct(projection["target_rate"])
     share = runner.run("community_share", {}).sort_values(
         ["newcomers", "community_code"], ascending=[False, True]
@@ -224,3 +225,32 @@ def test_snapshot_renders_png_and_pdf_offline(app_env) -> None:
     assert image.size == (1920, 1080)
     assert len(image.convert("RGB").getcolors(maxcolors=1_000_000)) > 100  # drawn, not a flat fill
     assert snapshot.pdf(spec).startswith(b"%PDF")
+
+
+def test_charts_are_drawn_at_the_screens_scale_without_changing_the_shared_figure() -> None:
+    from wangtai.ui import charts
+
+    share = pd.DataFrame({"community_name": ["甲村", "乙村"], "newcomer_share": [0.2, 0.35]})
+    styled = charts.restyled(
+        charts.ranked_bars(share, "community_name", "newcomer_share", value_title="占比"), 660, 480
+    )
+    before = styled.to_json()
+    half = charts.zoomed(styled, 0.5)
+    assert styled.to_json() == before and charts.zoomed(styled, 1.0) is styled
+    layout, source = half.to_dict()["layout"], styled.to_dict()["layout"]
+    assert layout["font"]["size"] == source["font"]["size"] / 2
+    assert layout["xaxis"]["tickfont"]["size"] == source["xaxis"]["tickfont"]["size"] / 2
+    assert layout["legend"]["font"]["size"] == source["legend"]["font"]["size"] / 2
+    assert layout["margin"]["r"] == source["margin"]["r"] / 2
+    assert half.to_dict()["data"][0]["textfont"]["size"] == source_bar_text(styled) / 2
+    assert (layout["width"], layout["height"]) == (660, 480)  # the box is the design size, zoomed by CSS
+
+
+def source_bar_text(chart) -> float:
+    return chart.to_dict()["data"][0]["textfont"]["size"]
+
+
+def test_the_screens_scale_comes_from_its_cookie(app_env) -> None:
+    assert screen.zoom() == 1.0  # no browser: the design scale
+    script = screen.script(frozen=True, zoom=0.71)
+    assert screen.ZOOM_COOKIE in script and "DRAWN=0.71" in script and "location.reload" in script

@@ -1,11 +1,12 @@
 """The `wangtai` command: demo data, ingest, queries, operations; each verb a thin call into the library."""
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from wangtai.paths import FEEDS, DataPaths
@@ -205,10 +206,52 @@ def cmd_bench(args: argparse.Namespace, paths: DataPaths) -> int:
     return harness.main(args)
 
 
+# argparse's own words (usage, errors, help), in Chinese: argparse looks each one up through its module's
+# ``_`` (gettext) when it is used, so ``chinese_argparse`` swaps that function while the parser is built
+# and while it parses. A message not listed stays as argparse wrote it.
+ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "无效的 %(type)s 值：%(value)r",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多一个值",
+    "expected at least one argument": "至少需要一个值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是：%(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "需要以下参数之一：%s",
+    "ignored explicit argument %r": "多余的值 %r 被忽略",
+}
+
+
+@contextlib.contextmanager
+def chinese_argparse() -> Iterator[None]:
+    """argparse speaks Chinese inside this block (its ``usage:``/``error:`` and messages)."""
+    english = argparse._
+    argparse._ = lambda text: ARGPARSE_ZH.get(text, english(text))
+    try:
+        yield
+    finally:
+        argparse._ = english
+
+
 def build_parser() -> argparse.ArgumentParser:
+    with chinese_argparse():
+        return _build_parser()
+
+
+def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wangtai", description="智慧王台 — 数据与运维命令")
-    parser.add_argument("--data-dir", help="数据目录（默认取设置 data_dir，见 wangtai config）")
-    verbs = parser.add_subparsers(dest="verb", required=True)
+    parser.add_argument(
+        "--data-dir", metavar="目录", help="数据目录（默认取设置 data_dir，见 wangtai config）"
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="命令")
 
     demo = verbs.add_parser("demo", help="生成演示数据（合成数据）到 reference/ 和 inbox/")
     demo.add_argument("--residents", type=int, default=69_000, help="实有人口规模（默认 69000）")
@@ -300,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wangtai.ingest import IngestError
     from wangtai.settings import SettingError
 
-    args = build_parser().parse_args(argv)
+    with chinese_argparse():
+        args = build_parser().parse_args(argv)
     try:
         paths = DataPaths.from_env() if not args.data_dir else DataPaths(Path(args.data_dir).resolve())
         return args.handler(args, paths)

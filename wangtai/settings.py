@@ -159,6 +159,14 @@ SETTINGS: tuple[Setting, ...] = (
         "demo_accounts", "WANGTAI_DEMO_ACCOUNTS", "bool", True, "演示数据首次启动时创建演示账号；`0` 关闭"
     ),
     Setting(
+        "theme",
+        "WANGTAI_THEME",
+        "choice",
+        "dark",
+        "没有自选主题的用户看到的主题（`light` 为亮色；每人可在侧栏自选，大屏始终深色）",
+        choices=("dark", "light"),
+    ),
+    Setting(
         "chromium",
         "WANGTAI_CHROMIUM",
         "path",

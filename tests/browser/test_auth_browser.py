@@ -244,8 +244,12 @@ def test_person_lists_have_no_download_of_their_own(raw_browser, fresh_url, brow
         table.scroll_into_view_if_needed()
         table.hover()
         toolbar = page.locator('[data-testid="stElementToolbar"]').filter(has=page.locator("button")).last
-        toolbar.locator('button[aria-label^="Search"]').first.wait_for(timeout=10_000)  # the toolbar is up
-        assert page.locator('button[aria-label^="Download as CSV"]').count() == 0, f"table {index}"
+        # the toolbar is up (its words are Chinese: wangtai/ui/chinese.py)
+        toolbar.locator('button[aria-label^="Search"], button[aria-label^="搜索"]').first.wait_for(
+            timeout=10_000
+        )
+        download = 'button[aria-label^="Download as CSV"], button[aria-label^="下载 CSV"]'
+        assert page.locator(download).count() == 0, f"table {index}"
     page.close()
 
 

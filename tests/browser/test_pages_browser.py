@@ -129,7 +129,8 @@ def _metric_value(page, label: str) -> int:
     metric = page.locator('[data-testid="stMetric"]').filter(
         has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
     )
-    return int(metric.locator('[data-testid="stMetricValue"]').first.inner_text().replace(",", ""))
+    text = metric.locator('[data-testid="stMetricValue"]').first.inner_text()
+    return int(text.removesuffix(" 人").replace(",", ""))  # "6,000 人" (under 1 万: the exact count)
 
 
 def test_filter_choice_is_a_link_that_reproduces_the_view(browser, server_url, browser_data: DataPaths):

@@ -2,9 +2,11 @@
 cut-off or overlap and without the internet; its figures are the query's; it rotates by itself and pauses
 on Space and on a click. Screenshots go to artifacts/browser/screen_<w>x<h>.png."""
 
+import contextlib
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from wangtai import e2e
 from wangtai.paths import DataPaths
@@ -164,3 +166,61 @@ def test_hostile_names_neither_hide_the_figures_nor_add_elements(browser, hostil
         assert "实有人口" in tooltip.inner_text() or "网格" in tooltip.inner_text()
         assert page.evaluate(NO_MARKUP_FROM_DATA) == {"links": 0, "images": 0, "styles": 0}
     page.close()
+
+
+# ---- text keeps its share of the screen ----------------------------------------------------------------
+
+TEXT_SHARE = """() => {
+  const H = innerHeight;
+  const heights = sel => [...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect().height)
+    .filter(x => x > 0).sort((a, b) => a - b);
+  const median = a => a.length ? a[Math.floor(a.length / 2)] : null;
+  const drawn = [...document.querySelectorAll('.st-key-wt_screen [data-testid="stPlotlyChart"]')].map(c => {
+    const box = c.getBoundingClientRect(), plot = c.querySelector('.main-svg').getBoundingClientRect();
+    return plot.width / box.width;
+  });
+  return {
+    tick: median(heights('.st-key-wt_screen .xtick text, .st-key-wt_screen .ytick text')) / H,
+    legend: median(heights('.st-key-wt_screen .legendtext')) / H,
+    bar: median(heights('.st-key-wt_screen .bars .textpoint text, .st-key-wt_screen text.bartext')) / H,
+    kpi: median(heights('.st-key-wt_screen [data-testid="stMetricValue"]')) / H,
+    fill: Math.min(...drawn),
+  };
+}"""
+
+
+def _text_share(browser, url: str, width: int, height: int) -> dict:
+    page, outside = _open(browser, url, width, height)
+    scale = round(min(width / 1920, height / 1080), 2)
+    # a first visit tells the server its scale (a cookie) and reloads once to be drawn at it; a server that
+    # does not scale its charts is measured as it draws them
+    drawn = f"Math.abs(document.documentElement.dataset.wtDrawn - {scale}) < 0.02"
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(drawn, timeout=20_000)
+    e2e.wait_ready(page, SCREEN)
+    e2e.wait_painted(page)
+    share = page.evaluate(TEXT_SHARE)
+    page.screenshot(path=str(ARTIFACTS_SHARE / f"text_share_{width}x{height}.png"))
+    assert not outside
+    page.close()
+    return share
+
+
+ARTIFACTS_SHARE = e2e.REPO / "artifacts" / "browser"
+
+
+@pytest.mark.parametrize("views", ["overview", "campaign"])
+def test_chart_text_keeps_its_share_of_the_screen_at_every_size(browser, server_url, views):
+    """Font size ÷ screen height of the charts' axis labels, legends and bar labels is the same (± 12 %) at
+    1366 × 768, 1920 × 1080 and 3840 × 2160, as it is for the KPIs; and each chart fills its box."""
+    ARTIFACTS_SHARE.mkdir(parents=True, exist_ok=True)
+    url = f"{server_url}/screen?views={views}&every=0"
+    shares = {size: _text_share(browser, url, *size) for size in SIZES}
+    design = shares[(1920, 1080)]
+    for size, share in shares.items():
+        for kind in ("tick", "legend", "bar", "kpi"):
+            if design[kind] is None:
+                continue
+            ratio = share[kind] / design[kind]
+            assert 0.88 <= ratio <= 1.12, f"{views} {size}: {kind} text is {ratio:.2f}× its 1920 share"
+        assert share["fill"] > 0.9, f"{views} {size}: a chart fills {share['fill']:.0%} of its box"

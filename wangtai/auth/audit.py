@@ -38,6 +38,7 @@ import pandas as pd
 from filelock import FileLock
 
 from wangtai import settings
+from wangtai.clock import SHANGHAI
 from wangtai.paths import DataPaths, secret_file
 
 EVENTS = {
@@ -438,7 +439,8 @@ def frame(
     events: list[str] | None = None,
     user: str | None = None,
 ) -> pd.DataFrame:
-    """The log as a table for people: newest first, with a Chinese event label."""
+    """The log as a table for people: newest first, with a Chinese event label; ``ts`` (and ``since`` /
+    ``until``) are Asia/Shanghai wall-clock times."""
     log = _parsed(paths)
     if log.table is None or log.tabled < len(log.entries):  # only the new entries are turned into rows
         new = _table(log.entries[log.tabled :])
@@ -464,9 +466,8 @@ def _table(entries: list[dict]) -> pd.DataFrame:
     table = pd.DataFrame(entries)
     if table.empty:
         return table
-    table["ts"] = pd.to_datetime(table["ts"], utc=True, format="ISO8601").dt.tz_convert(
-        datetime.now().astimezone().tzinfo
-    )
+    # shown in Asia/Shanghai whatever the server's own zone (a server in UTC showed UTC times)
+    table["ts"] = pd.to_datetime(table["ts"], utc=True, format="ISO8601").dt.tz_convert(SHANGHAI)
     table = table.assign(event_label=table["event"].map(lambda e: EVENTS.get(e, e)))
     detail_columns = [c for c in table.columns if c not in COLUMNS and c not in ("prev", "mac")]
     if "detail" in table.columns:

@@ -272,7 +272,8 @@ def check_rows(feed: Feed, columns: dict[str, pa.Array], reference: Reference, n
         outside = present & ~_inside(lat, lon)
         swapped = outside & _inside(lon, lat)
         lim = f"纬度 {BOUNDS['lat_min']}–{BOUNDS['lat_max']}、经度 {BOUNDS['lon_min']}–{BOUNDS['lon_max']}"
-        checks.append((swapped, f"坐标不在王台街道范围内（{lim}）：lat/lon 疑似颠倒，交换后在范围内"))
+        swap = "纬度与经度（lat、lon）疑似颠倒，交换后在范围内"
+        checks.append((swapped, f"坐标不在王台街道范围内（{lim}）：{swap}"))
         checks.append((outside & ~swapped, f"坐标不在王台街道范围内（{lim}）"))
 
     limit = now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS)

@@ -172,6 +172,37 @@ def restyled(chart: Chart, width: int, height: int) -> Chart:
     return Chart(spec)
 
 
+def zoomed(chart: Chart, scale: float) -> Chart:
+    """A copy with every font, margin and line width multiplied by ``scale``: the 大屏's box of a chart is
+    its design size under the page's CSS zoom, but plotly draws in it in screen pixels (under the zoom it
+    would measure the zoomed box), so its text needs the scale to keep its share of the screen at
+    1366 × 768 (scale 0.71) or 3840 × 2160 (scale 2), as the KPIs do. The size stays the design size."""
+    if abs(scale - 1) < 0.005:
+        return chart
+    source = chart.to_dict()
+    layout = {
+        k: v if k == "template" else _scaled(k, copy.deepcopy(v), scale) for k, v in source["layout"].items()
+    }
+    data = [{k: _scaled(k, copy.deepcopy(v), scale) for k, v in trace.items()} for trace in source["data"]]
+    return Chart({"data": data, "layout": layout})
+
+
+def _scaled(key: str, value, scale: float, inside: str = ""):
+    """``value`` (under ``key``) with its font sizes, line widths and margins scaled."""
+    if isinstance(value, dict):
+        return {k: _scaled(k, v, scale, key) for k, v in value.items()}
+    if isinstance(value, list) and key in ("annotations", "shapes"):
+        return [_scaled("", v, scale, key) for v in value]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and (
+        (key == "size" and inside.endswith("font"))
+        or (key == "width" and inside == "line")
+        or inside == "margin"
+    ):
+        return round(value * scale, 2)
+    return value
+
+
 def _outside_hbar(trace: dict) -> bool:
     return (
         trace.get("type") == "bar"
@@ -181,7 +212,25 @@ def _outside_hbar(trace: dict) -> bool:
 
 
 def show(fig: go.Figure, key: str | None = None) -> None:
-    st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": False})
+    st.plotly_chart(for_theme(fig), key=key, config={"displaylogo": False, "displayModeBar": False})
+
+
+_LIGHT: dict[int, tuple[go.Figure, "Chart"]] = {}
+
+
+def for_theme(fig: go.Figure) -> go.Figure:
+    """The shared figure in the viewer's theme: on the light theme our colours' darker twins
+    (wangtai.ui.theme.LIGHT); kept per figure."""
+    from wangtai.ui import theme
+
+    if not theme.is_light():
+        return fig
+    hit = _LIGHT.get(id(fig))
+    if hit is None or hit[0] is not fig:
+        if len(_LIGHT) > 128:
+            _LIGHT.clear()
+        hit = _LIGHT[id(fig)] = (fig, Chart(theme.colours(fig.to_dict())))
+    return hit[1]
 
 
 def empty_note(frame: pd.DataFrame, what: str = "数据") -> bool:
@@ -190,6 +239,21 @@ def empty_note(frame: pd.DataFrame, what: str = "数据") -> bool:
         st.info(f"暂无{what}。", icon="ℹ️")
         return True
     return False
+
+
+def one_community(frame: pd.DataFrame, label: str, value: str, value_title: str) -> bool:
+    """A ranking of one (a staff user's single community): its figure as a tile instead of one bar in an
+    empty box. True when shown."""
+    if len(frame) != 1:
+        return False
+    row = frame.iloc[0]
+    st.metric(f"{fmt.md(row[label])} · {value_title}", fmt.pct(row[value]), border=True)
+    return True
+
+
+def ranking_height(rows: int, most: int) -> int:
+    """A ranking's height: its bars' own (26 px a bar), at most ``most``."""
+    return min(most, max(200, 26 * rows + 60))
 
 
 @memo.cached
@@ -235,20 +299,20 @@ def progress_vs_plan(progress: pd.DataFrame, projection: dict | None = None, hei
             _array(progress["registered_cumulative"]),
             "累计登记",
             {"color": ACCENT, "width": 4},
-            "%{x|%m月%d日}<br>累计登记 %{y:,}<extra></extra>",
+            "%{x|%-m月%-d日}<br>累计登记 %{y:,}<extra></extra>",
         ),
         _line(
             days,
             _array(progress["plan_cumulative"]),
             "计划",
             {"color": PLAN, "dash": "dot", "width": 3},
-            "%{x|%m月%d日}<br>计划 %{y:,.0f}<extra></extra>",
+            "%{x|%-m月%-d日}<br>计划 %{y:,.0f}<extra></extra>",
         ),
     ]
     layout: dict = {}
     if projection and not pd.isna(projection.get("deadline")) and len(progress):
         _add_projection(traces, layout, progress, projection)
-    xaxis = _axis("", tickformat="%m月%d日")
+    xaxis = _axis("", tickformat="%-m月%-d日")
     yaxis = _axis("人数", tickformat=",d", rangemode="tozero")
     return _chart(traces, height, xaxis=xaxis, yaxis=yaxis, **layout)
 
@@ -280,7 +344,7 @@ def _add_projection(traces: list[dict], layout: dict, progress: pd.DataFrame, p:
             [last, end],
             "按近14日速度预测",
             {"color": color, "dash": "dash", "width": 3},
-            "%{x|%m月%d日}<br>预测 %{y:,.0f}<extra></extra>",
+            "%{x|%-m月%-d日}<br>预测 %{y:,.0f}<extra></extra>",
         )
     )
     target = p.get("target_registered")
@@ -328,7 +392,7 @@ def stacked_daily(daily: pd.DataFrame, height: int = 360) -> Chart:
     for channel, part in daily.groupby("channel", sort=False, dropna=False):
         traces.append(
             {
-                "hovertemplate": "%{x|%m月%d日}<br>%{fullData.name}：%{y:,}<extra></extra>",
+                "hovertemplate": "%{x|%-m月%-d日}<br>%{fullData.name}：%{y:,}<extra></extra>",
                 "legendgroup": channel,
                 "marker": {"color": CHANNEL_COLORS.get(channel), "pattern": {"shape": ""}},
                 "name": fmt.html(channel),
@@ -342,7 +406,7 @@ def stacked_daily(daily: pd.DataFrame, height: int = 360) -> Chart:
                 "type": "bar",
             }
         )
-    xaxis = _axis("", anchor="y", domain=[0.0, 1.0], tickformat="%m月%d日")
+    xaxis = _axis("", anchor="y", domain=[0.0, 1.0], tickformat="%-m月%-d日")
     yaxis = _axis("扫码次数", anchor="x", domain=[0.0, 1.0])
     return _chart(
         traces, height, xaxis=xaxis, yaxis=yaxis, legend={"tracegroupgap": 0}, barmode="relative", bargap=0.1

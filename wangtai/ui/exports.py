@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from wangtai import clock
+from wangtai.ui import format as fmt
 
 log = logging.getLogger(__name__)
 EXPORT_SECONDS = 120
@@ -26,15 +27,17 @@ _MADE_LOCK = threading.Lock()
 
 
 def _headers(frame: pd.DataFrame, columns: dict) -> pd.DataFrame:
-    """Rename to the Chinese headers shown on screen; drop hidden columns."""
+    """The configured columns only, in their order, rounded as on screen (``tables.prepared``) and renamed
+    to the Chinese headers shown there: a column without a header is not exported."""
+    from wangtai.ui.tables import prepared
+
     names = {}
     for key, config in columns.items():
-        if key not in frame:
+        if key not in frame or config is None:
             continue
         label = config.get("label") if isinstance(config, dict) else config
         names[key] = label or key
-    keep = [c for c in frame.columns if c not in columns or columns[c] is not None]
-    return frame[keep].rename(columns=names)
+    return prepared(frame, columns)[list(names)].rename(columns=names)
 
 
 def to_excel(frame: pd.DataFrame, sheet: str) -> bytes:
@@ -70,21 +73,21 @@ def download_buttons(
         return
     if not (principal.role.admin if event == "audit_exported" else principal.role.exports):
         return  # e.g. the wall screen: no export buttons at all
-    columns = columns or {**tables.UNIT_COLUMNS, **tables.UNREGISTERED_COLUMNS}
+    columns = columns or tables.EXPORT_COLUMNS
     name = re.sub(r"[\\/:*?\"<>|\s]+", "_", f"{stem}_{clock.now():%Y%m%d}")
     view = st.session_state.get(login.VIEW_KEY) or (None, None, None, None)
     audit = {"what": sheet, "name": stem, "page": view[0], "filter": view[3]}
     left, right, _ = st.columns([1, 1, 4])
-    for column, fmt, mime, build in (
+    for column, kind, mime, build in (
         (left, "xlsx", XLSX, lambda: to_excel(_headers(frame, columns), sheet)),
         (right, "csv", "text/csv", lambda: to_csv(_headers(frame, columns))),
     ):
-        file_name = f"{name}.{fmt}"
+        file_name = f"{name}.{kind}"
         column.download_button(
-            f"⬇️ 导出 {'Excel' if fmt == 'xlsx' else 'CSV'}",
-            _audited(principal, event, len(frame), fmt, audit, build, (file_name, mime)),
+            f"⬇️ 导出 {'Excel' if kind == 'xlsx' else 'CSV'}",
+            _audited(principal, event, len(frame), kind, audit, build, (file_name, mime)),
             file_name=file_name,
-            key=f"{key}_{fmt}",
+            key=f"{key}_{kind}",
             mime=mime,
             on_click="ignore",
         )
@@ -104,7 +107,7 @@ def whole_list_buttons(fetch, total: int, sheet: str, stem: str, key: str, scope
         return
     state = f"{key}_prepared"
     if st.session_state.get(state) != scope:
-        if not st.button(f"准备导出全部 {total:,} 人", key=f"{key}_prepare", icon="📋"):
+        if not st.button(f"准备导出全部 {fmt.count(total)}", key=f"{key}_prepare", icon="📋"):
             return
         st.session_state[state] = scope
     with st.spinner("正在读取完整名单…"):

@@ -166,6 +166,16 @@ def section(
     _live()
 
 
+def freshness() -> pd.DataFrame:
+    """The ``data_freshness`` rows, queried once per data version for this session: the status badges and
+    the figures' 口径 both show them."""
+    current = version()
+    kept = _store().get("_freshness")
+    if kept is None or kept[0] != current:
+        kept = _store()["_freshness"] = (current, data.run("data_freshness"))
+    return kept[1]
+
+
 def once(name: str, build: Callable[[], Any]) -> Any:
     """Inside a live section's ``draw``: build (e.g. a plotly figure, ~100 ms) only when the data changed
     and reuse it on the ticks in between; outside a live section: just build."""
@@ -213,26 +223,30 @@ def stale_badge(feed: dict, now) -> tuple[str, str]:
     return label, more + "。"
 
 
-def status(demo: bool = False) -> None:
+def status(demo: bool = False, scope: str = "") -> None:
     """● 实时 / ⏸ 已暂停, the data's time, held snapshots and stale feeds — itself a live fragment."""
 
     def fetch() -> dict:
-        freshness = data.run("data_freshness")
-        stale = stale_feeds(freshness, clock.now())
-        return {"freshness": freshness, "stale": stale, "now": clock.now(), "problems": ingest_problems()}
+        rows = freshness()
+        stale = stale_feeds(rows, clock.now())
+        return {"freshness": rows, "stale": stale, "now": clock.now(), "problems": ingest_problems()}
 
     def draw(found: dict) -> None:
-        freshness = found["freshness"]
+        rows = found["freshness"]
+        # on paper only: what the page shows, of which data, printed when (wangtai/ui/style.py)
+        printed = f"页面生成于 {fmt.moment(found['now'], with_year=True)}"
+        line = f"智慧王台 · 筛选：{fmt.html(scope)} · {fmt.html(freshness_text(rows))} · {printed}"
+        st.markdown(f'<div class="wt-print">{line}</div>', unsafe_allow_html=True)
         with st.container(horizontal=True, horizontal_alignment="right", gap="small", key="wt_live_status"):
             if paused():
                 st.badge("已暂停", icon="⏸️", color="gray")
             else:
                 st.badge("实时", icon="🟢", color="green")
-            st.badge(freshness_text(freshness), icon="🕒", color="blue")
+            st.badge(freshness_text(rows), icon="🕒", color="blue")
             if found.get("problems"):
                 label = "入库暂停" if found["problems"][0].startswith("入库暂停") else "有文件未能入库"
                 st.badge(label, icon="⛔", color="red", help="\n\n".join(found["problems"]))
-            held = held_count(freshness)
+            held = held_count(rows)
             if held:
                 st.badge(f"{held} 个快照待确认", icon="⏸️", color="orange")
             for feed in found["stale"]:

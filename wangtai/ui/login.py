@@ -342,11 +342,32 @@ def user_box(principal: Principal) -> None:
         unsafe_allow_html=True,
     )
     if not user.role.all_communities:
-        st.caption(f"负责范围：{fmt.md(user.scope_text)}")
+        st.caption(f"负责范围：{fmt.md(scope_label(user))}")
     if principal.via == "password":
         st.button("退出登录", key="wangtai_logout", on_click=logout, icon="🚪")
     elif principal.via == "oidc":
         st.button("退出登录", key="wangtai_logout", on_click=st.logout, icon="🚪")
+
+
+def scope_label(user: User) -> str:
+    """A user's scope by name — "片区 东片、台东路社区" — not by community code (names from the
+    communities the current user may see; a code stays a code only when no data names it)."""
+    if user.role.all_communities:
+        return "全部社区"
+    names = _community_names()
+    parts = [f"片区 {area}" for area in user.areas] + [names.get(c, c) for c in user.communities]
+    return "、".join(parts) or "（未分配，看不到任何社区）"
+
+
+def _community_names() -> dict[str, str]:
+    from wangtai.ui import bootstrap, data
+
+    if not bootstrap.has_warehouse(_paths()):
+        return {}
+    communities = data.run("communities")
+    if communities.empty or "community_name" not in communities:
+        return {}
+    return dict(zip(communities["community_code"], communities["community_name"], strict=False))
 
 
 def logout() -> None:

@@ -13,6 +13,7 @@ cells, and was rebuilt on every rerun.
 """
 
 import functools
+import itertools
 import json
 import math
 
@@ -31,10 +32,16 @@ TOOLTIP = {
     "style": {"fontSize": "15px", "backgroundColor": "#10243A", "color": "#FFFFFF"},
 }
 CELL_SIZE_NOTE = "网格约 170 米 × 180 米"
-# Newcomer density / share classes, light → dark; readable on the dark and the light theme.
-RAMP = [(255, 237, 160), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+# Newcomer density / share classes, light → dark. Drawn opaque, so a fill is exactly its legend swatch
+# (185/255 over the page's background was another colour than the solid swatch). The palest class is a
+# full yellow, not cream: it stays visible on the light theme's white.
+RAMP = [(254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+OPAQUE = 255
 LINE = [120, 170, 210, 230]
 HIGHLIGHT = [0, 229, 255, 255]
+LABEL_FONT = (
+    "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
+)
 
 
 def _class_color(value: float, breaks: list[float], alpha: int) -> list[int]:
@@ -92,7 +99,7 @@ def boundaries_layer(
             continue
         selected = highlight is not None and row.community_code == highlight
         fill = (
-            _class_color(float(row.newcomer_share or 0), breaks, 185)
+            _class_color(float(row.newcomer_share or 0), breaks, OPAQUE)
             if choropleth
             else [61, 165, 255, 45 if selected else 18]
         )
@@ -147,6 +154,88 @@ def highlight_layer(communities: pd.DataFrame, code: str | None) -> pdk.Layer | 
     )
 
 
+def outlines_layer(communities: pd.DataFrame) -> pdk.Layer:
+    """The community borders again, lines only, above the (opaque) density cells."""
+    features = [
+        {"type": "Feature", "geometry": geometry, "properties": {}}
+        for geometry in (_geometry(text) for text in communities["geojson"])
+        if geometry
+    ]
+    return pdk.Layer(
+        "GeoJsonLayer",
+        {"type": "FeatureCollection", "features": features},
+        id="outlines",
+        pickable=False,
+        stroked=True,
+        filled=False,
+        get_line_color=LINE,
+        get_line_width=1.2,
+        line_width_units=pdk.types.String("pixels"),
+    )
+
+
+def labels_layer(
+    communities: pd.DataFrame, size: int = 13, view: pdk.ViewState | None = None
+) -> pdk.Layer | None:
+    """Each community's name at its centre, readable without hovering (a projector has no mouse): white
+    text with a dark outline, on either theme. Names that would overlap at the map's first view are left
+    out, the communities with more newcomers first (``placed``). The font atlas is drawn by the browser from
+    a local font (no download); its characters are exactly those of the names."""
+    rows = communities.dropna(subset=["centroid_lat", "centroid_lon"])
+    if rows.empty:
+        return None
+    data = placed(rows, size, view)
+    return pdk.Layer(
+        "TextLayer",
+        data,
+        id="labels",
+        pickable=False,
+        get_position="position",
+        get_text="label",
+        get_size=size,
+        size_units=pdk.types.String("pixels"),
+        get_color=[255, 255, 255, 255],
+        outline_width=3,
+        outline_color=[11, 22, 34, 255],
+        font_family=pdk.types.String(LABEL_FONT),
+        font_weight=600,
+        font_settings={"sdf": True, "fontSize": 48, "buffer": 6, "radius": 12},
+        # a string: a list would be sent as an expression
+        character_set=pdk.types.String("".join(sorted({c for row in data for c in row["label"]}))),
+        get_text_anchor=pdk.types.String("middle"),
+        get_alignment_baseline=pdk.types.String("center"),
+    )
+
+
+def _pixels(lat: float, lon: float, zoom: float) -> tuple[float, float]:
+    """Web-mercator pixels at ``zoom`` (the world is 512 px wide at zoom 0, as in deck.gl)."""
+    world = 512 * 2**zoom
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    return (lon + 180) / 360 * world, (1 - y / math.pi) / 2 * world
+
+
+def placed(rows: pd.DataFrame, size: int, view: pdk.ViewState | None) -> list[dict]:
+    """The names that fit side by side at the view's zoom: most newcomers first, a name whose box (1 em a
+    character, a little air) would touch one already placed is left out."""
+    zoom = float(view.zoom) if view is not None else 0.0
+    newcomers = pd.to_numeric(rows["newcomers"], errors="coerce").fillna(0) if "newcomers" in rows else 0
+    ranked = rows.assign(_rank=newcomers).sort_values(["_rank", "community_code"], ascending=[False, True])
+    boxes: list[tuple[float, float, float, float]] = []
+    kept = []
+    for row in ranked.itertuples(index=False):
+        name = str(row.community_name)
+        x, y = _pixels(float(row.centroid_lat), float(row.centroid_lon), zoom)
+        half_w, half_h = (len(name) * size + 6) / 2, size * 0.75
+        box = (x - half_w, y - half_h, x + half_w, y + half_h)
+        if view is not None and any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes
+        ):
+            continue
+        boxes.append(box)
+        kept.append({"label": name, "position": [float(row.centroid_lon), float(row.centroid_lat)]})
+    return kept
+
+
 def stack(*layers: pdk.Layer | None) -> list[pdk.Layer]:
     """Layers bottom to top, leaving out the absent ones."""
     return [layer for layer in layers if layer is not None]
@@ -171,7 +260,7 @@ def cells_records(density: pd.DataFrame) -> list[dict]:
                 [lon + half_lon, lat + half_lat],
                 [lon - half_lon, lat + half_lat],
             ],
-            "fill": _class_color(float(n), breaks, 200),
+            "fill": _class_color(float(n), breaks, OPAQUE),
             "tip": _cell_tip(n, s),
             "detail": CELL_SIZE_NOTE,
             "note": "",
@@ -186,7 +275,9 @@ def cells_json(density: pd.DataFrame) -> str:
     of cells through ``json.dumps`` of records cost 30–100 ms per map. A cell's rectangle is the same on
     every map and every build, so its text is made once per process (``_cell_polygon``)."""
     breaks = count_breaks(density["newcomers"])
-    fills = [json.dumps(_class_color(b + 0.5, breaks, 200), separators=(",", ":")) for b in [-1.0, *breaks]]
+    fills = [
+        json.dumps(_class_color(b + 0.5, breaks, OPAQUE), separators=(",", ":")) for b in [-1.0, *breaks]
+    ]
     edges = np.asarray(breaks, dtype=float)
     columns = list(_cell_columns(density))
     classes = np.searchsorted(edges, [n for _, _, n, _ in columns], side="left").tolist()
@@ -357,36 +448,55 @@ def chart(
     codes: list[str] | None = None,
     width: int = 1100,
     height: int = 620,
+    labels: int | None = 13,
 ) -> FrozenDeck:
     """The community map for ``st.pydeck_chart``: boundaries (filled by share when ``choropleth``), the
-    density cells on top when given, the ``highlight`` community outlined; the view fitted to ``codes``
+    density cells on top when given (with the borders drawn again above them), the ``highlight`` community
+    outlined, the names (``labels``: their size in pixels; None = no names); the view fitted to ``codes``
     (None = every community). Built once per content (``memo``), so reruns only send it."""
-    return _chart(communities, highlight, choropleth, density, codes, width, height, tile_url())
+    return _chart(communities, highlight, choropleth, density, codes, width, height, tile_url(), labels)
 
 
 @memo.cached
-def _chart(communities, highlight, choropleth, density, codes, width, height, tiles) -> FrozenDeck:
+def _chart(communities, highlight, choropleth, density, codes, width, height, tiles, labels) -> FrozenDeck:
     base = boundaries_layer(communities, highlight=highlight, choropleth=choropleth)
     cells = cells_layer(density) if density is not None and not density.empty else None
-    layers = stack(base, cells, highlight_layer(communities, highlight))
-    return deck(layers, view_for(communities, codes, width, height))
+    view = view_for(communities, codes, width, height)
+    layers = stack(
+        base,
+        cells,
+        outlines_layer(communities) if cells is not None else None,
+        highlight_layer(communities, highlight),
+        labels_layer(communities, labels, view) if labels else None,
+    )
+    return deck(layers, view)
+
+
+def legend_classes(values: pd.Series, percent: bool) -> list[tuple[tuple[int, int, int], str]]:
+    """(colour, range text) of each class the map draws — the colour a value of that class is filled with
+    (``_class_color``), so swatch and fill are one colour. Classes whose range reads the same are one class:
+    a staff user's single community gives one swatch "29.5%", not "29.5%–29.5%" five times."""
+    clean = pd.to_numeric(values, errors="coerce").dropna()
+    if clean.empty:
+        return []
+    breaks = quantile_breaks(clean) if percent else count_breaks(clean)
+    show = fmt.pct if percent else fmt.num
+    edges = [float(clean.min()), *breaks, float(clean.max())]
+    classes: list[tuple[tuple[int, int, int], str]] = []
+    for index, (low, high) in enumerate(itertools.pairwise(edges)):
+        colour = RAMP[min(index, len(RAMP) - 1)]  # what ``_class_color`` gives the values (low, high]
+        text = show(low) if show(low) == show(high) else f"{show(low)}–{show(high)}"
+        if not classes or classes[-1][1] != text:
+            classes.append((colour, text))
+    return classes
 
 
 @memo.cached
 def legend_html(values: pd.Series, percent: bool, title: str) -> str:
-    """A small colour legend: quantile classes for shares, geometric classes for counts."""
-    breaks = quantile_breaks(values) if percent else count_breaks(values)
-    edges = [
-        float(pd.to_numeric(values, errors="coerce").min()),
-        *breaks,
-        float(pd.to_numeric(values, errors="coerce").max()),
-    ]
-    show = fmt.pct if percent else fmt.num
+    """A small colour legend: quantile classes for shares, geometric classes for counts; each swatch is the
+    colour the map fills that class with (opaque, as the fills)."""
     items = [f"<b>{fmt.html(title)}</b>"]
-    for i in range(len(edges) - 1):
-        color = "rgb({},{},{})".format(*RAMP[min(i, len(RAMP) - 1)])
-        items.append(
-            f'<span class="it"><span class="sw" style="background:{color}"></span>'
-            f"{show(edges[i])}–{show(edges[i + 1])}</span>"
-        )
+    for colour, text in legend_classes(values, percent):
+        swatch = "rgb({},{},{})".format(*colour)
+        items.append(f'<span class="it"><span class="sw" style="background:{swatch}"></span>{text}</span>')
     return '<div class="wt-legend">' + " ".join(items) + "</div>"

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from wangtai import clock, settings
-from wangtai.ui import charts, data, maps, memo
+from wangtai.ui import charts, data, maps, memo, tables
 from wangtai.ui import format as fmt
 from wangtai.ui import kpis as figures_of
 
@@ -35,6 +35,7 @@ DEFAULT_VIEWS = ("overview", "map", "campaign", "communities")
 MEETING_VIEWS = ("overview", "map", "campaign")
 DEFAULT_EVERY, MIN_EVERY, DEFAULT_TOP = 20, 5, 10
 DEFAULT_REFRESH = 30
+ZOOM_COOKIE = "wangtai_screen_zoom"  # the screen's size ÷ the 1920 × 1080 design, set by ``script``
 PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False, "scrollZoom": False}
 
 
@@ -134,6 +135,30 @@ def _toggle_pause() -> None:
         state["shown_at"] = time.monotonic()
 
 
+def zoom() -> float:
+    """This browser's scale of the 1920 × 1080 design (``script`` keeps it in a cookie): the charts' text
+    is drawn at this scale. 1 until the browser has told it (a first visit reloads once)."""
+    try:
+        value = float(st.context.cookies.get(ZOOM_COOKIE) or 1)
+    except Exception:  # no browser request (AppTest), or a cookie that is no number
+        return 1.0
+    return min(4.0, max(0.25, round(value, 2))) if value == value else 1.0
+
+
+_ZOOMED: dict[tuple[int, float], tuple[go.Figure, go.Figure]] = {}
+
+
+def on_screen(fig: go.Figure, scale: float) -> go.Figure:
+    """The shared (design-size) figure drawn at the screen's scale; kept per figure and scale."""
+    key = (id(fig), scale)
+    hit = _ZOOMED.get(key)
+    if hit is None or hit[0] is not fig:
+        if len(_ZOOMED) > 64:
+            _ZOOMED.clear()
+        hit = _ZOOMED[key] = (fig, charts.zoomed(fig, scale))
+    return hit[1]
+
+
 def refresh_seconds() -> int:
     """Seconds between live updates: ``WANGTAI_REFRESH_SECONDS`` as on the other pages (0 = off)."""
     configured = settings.configured("refresh_seconds")
@@ -172,7 +197,7 @@ def show(filters) -> None:
     state = _state(signature)
     from wangtai.ui.setup import freshness_text
 
-    st.html(script(frozen=bool(settings.get("now"))), unsafe_allow_javascript=True)
+    st.html(script(frozen=bool(settings.get("now")), zoom=zoom()), unsafe_allow_javascript=True)
 
     @st.fragment(run_every=tick_seconds(config, len(deck), state["paused"]))
     def _slide() -> None:
@@ -349,6 +374,7 @@ def _map(
         codes=maps.focus(communities, filters, community=not area_view),
         width=width,
         height=height,
+        labels=16 if width >= 1000 else 13,  # design pixels, read from the back of the room
     )
     st.pydeck_chart(figure, height=height, key=key)
 
@@ -358,7 +384,7 @@ def _panel(title: str, fig: go.Figure | None, key: str, what: str) -> None:
     if fig is None:
         charts.empty_note(pd.DataFrame(), what)
     else:
-        st.plotly_chart(fig, key=key, config=PLOT_CONFIG, width="content")
+        st.plotly_chart(on_screen(fig, zoom()), key=key, config=PLOT_CONFIG, width="content")
 
 
 def overview_slide(filters, share: pd.DataFrame) -> dict:
@@ -376,7 +402,7 @@ def overview_slide(filters, share: pd.DataFrame) -> dict:
             "社区数据",
         )
     with middle:
-        _panel("一家亲登记进度 vs 计划", progress_fig, "wt_s_progress", "登记进度")
+        _panel("一家亲登记进度与计划", progress_fig, "wt_s_progress", "登记进度")
     with right:
         _caption("新市民占比地图")
         if not charts.empty_note(communities, "地图数据"):
@@ -404,10 +430,10 @@ def map_slide(filters, share: pd.DataFrame) -> dict:
     density = data.scoped("newcomer_density", filters)
     row = data.first_row(data.scoped("overview", filters))
     figures = [
-        ("新市民", fmt.num(row.get("newcomers")), None),
+        ("新市民", fmt.big(row.get("newcomers"), "人"), None),
         ("新市民占比", fmt.pct(row.get("newcomer_share")), None),
         ("有新市民的网格", fmt.num(len(density)), "网格约 170 × 180 米"),
-        ("最密的网格", f"{fmt.num(density['newcomers'].max() if not density.empty else None)} 人", None),
+        ("最密的网格", fmt.count(density["newcomers"].max() if not density.empty else None), None),
     ]
     map_column, side = st.columns([13, 4], gap="medium")
     with map_column:
@@ -436,9 +462,11 @@ def campaign_slide(filters, share: pd.DataFrame) -> dict:
     columns = st.columns(6, gap="small")
     for index, (column, (label, value, sub)) in enumerate(zip(columns, figures, strict=True)):
         color = ("green" if on_track else "red") if index == 5 else "off"
-        column.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off")
+        # the finish date carries its year ("2027年3月2日"): a smaller figure so it fits its sixth
+        with column.container(key="wt_screen_finish" if index == 5 else None):
+            st.metric(label, value, sub, border=True, delta_color=color, delta_arrow="off")
     progress_fig = _progress_figure(filters, 600, (1080, 600))
-    units = data.scoped("unit_progress", filters)
+    units = tables.prepared(data.scoped("unit_progress", filters), tables.UNIT_COLUMNS)  # gaps as shown
     behind = units[units["gap"] < 0].sort_values("gap").head(14).copy() if not units.empty else units
     units_fig = None
     if not behind.empty:
@@ -456,7 +484,7 @@ def campaign_slide(filters, share: pd.DataFrame) -> dict:
         )
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        _panel("累计登记 vs 计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", "登记进度")
+        _panel("累计登记与计划（虚线：按近14日速度预测）", progress_fig, "wt_s_campaign", "登记进度")
     with right:
         title = (
             f"落后计划的单位（{len(units[units['gap'] < 0]) if not units.empty else 0} 个，缺口最大的在前）"
@@ -473,7 +501,7 @@ def community_slide(filters, share: pd.DataFrame) -> dict:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         _panel(
-            f"{filters.label} · 一家亲登记进度 vs 计划",
+            f"{filters.label} · 一家亲登记进度与计划",
             progress_fig,
             "wt_s_c_progress",
             "登记进度",
@@ -547,6 +575,8 @@ html, body, .stApp, [data-testid="stAppViewContainer"] {{ overflow: hidden !impo
 .st-key-wt_screen [data-testid="stMetricLabel"] [data-testid="stTooltipIcon"] {{ display: none; }}
 .st-key-wt_screen [data-testid="stMetricValue"] {{ font-size: 58px !important; line-height: 1.08; }}
 .st-key-wt_screen [data-testid="stMetricDelta"] {{ font-size: 19px !important; }}
+.st-key-wt_screen .st-key-wt_screen_finish [data-testid="stMetricValue"] {{ font-size: 34px !important;
+  line-height: 62px; }}
 .st-key-wt_screen [data-testid="stMetricDelta"] svg {{ display: none; }}
 .st-key-wt_screen .wt-legend {{ font-size: 18px; }}
 /* plotly measures its box in zoomed pixels: undo the zoom on the chart box, Streamlit then sizes it */
@@ -564,18 +594,27 @@ def css() -> str:
     return CSS
 
 
-def script(frozen: bool) -> str:
-    """Fit the 1920 × 1080 design to the screen, tick the clock, pause on click, F for full screen."""
+def script(frozen: bool, zoom: float = 1.0) -> str:
+    """Fit the 1920 × 1080 design to the screen, tick the clock, pause on click, F for full screen.
+
+    The scale also goes into a cookie (``ZOOM_COOKIE``) for the server, which draws the charts' text at
+    that scale (plotly draws in screen pixels, not under the CSS zoom); when the server drew at another
+    scale (``zoom``: a first visit, a resized window) the page reloads once for it."""
     return (
         "<script>(function(){"
-        f"const W={DESIGN_W},H={DESIGN_H},FROZEN={'true' if frozen else 'false'};"
-        "const root=document.documentElement;"
+        f"const W={DESIGN_W},H={DESIGN_H},FROZEN={'true' if frozen else 'false'},DRAWN={zoom:g};"
+        "const root=document.documentElement; root.dataset.wtDrawn=DRAWN;"
         "function fit(){const z=Math.min(innerWidth/W,innerHeight/H);"
         "root.style.setProperty('--wt-zoom',z);"
+        " const r=Math.round(Math.min(4,Math.max(0.25,z))*100)/100;"
+        f" document.cookie='{ZOOM_COOKIE}='+r+'; path=/; max-age=31536000; SameSite=Strict';"
+        " if(Math.abs(r-DRAWN)>0.015 && sessionStorage.getItem('wt_zoom_reloaded')!==String(r)){"
+        "  sessionStorage.setItem('wt_zoom_reloaded',String(r)); location.reload();}"
         "}"
         "fit();"
         "if(window.__wtScreen){return;} window.__wtScreen=true;"
-        "addEventListener('resize',fit);"
+        "let resized=null; addEventListener('resize',function(){clearTimeout(resized);"
+        " resized=setTimeout(fit,400);});"
         "const pad=n=>String(n).padStart(2,'0');"
         "setInterval(function(){ if(FROZEN) return;"
         " const t=new Date(new Date().toLocaleString('en-US',{timeZone:'Asia/Shanghai'}));"

@@ -6,6 +6,7 @@ time, held snapshots, stale feeds, 演示数据); it starts the process's live i
 Pages opened directly by URL run it too, so nothing placed here can be skipped (DESIGN.md).
 """
 
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,11 @@ import pandas as pd
 import streamlit as st
 
 from wangtai.auth.scope import Scope
-from wangtai.ui import bootstrap, data, live, login
+from wangtai.ui import bootstrap, chinese, data, live, login, search, theme
 from wangtai.ui import format as fmt
 from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.screen import CSS as SCREEN_CSS
-from wangtai.ui.style import CSS
+from wangtai.ui.style import CSS, PRINT_SCRIPT
 
 APP_NAME = "智慧王台"
 FILTER_KEY = "wangtai_filter"
@@ -74,19 +75,26 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
         st.switch_page(SCREEN_PAGE, query_params=st.query_params.to_dict())
     if not st.get_option("client.disableDataExport"):  # the tables' own CSV download bypasses the audit
         st.set_option("client.disableDataExport", True)
+    if st.get_option("client.toolbarMode") != "minimal":  # no ⋮ menu in English (wangtai.ui.chinese)
+        st.set_option("client.toolbarMode", "minimal")
     st.set_page_config(
         page_title=f"{title} · {APP_NAME}",
         page_icon=icon,
         layout="wide",
         initial_sidebar_state="collapsed" if screen else "expanded",
-        menu_items={"About": f"**{APP_NAME}** — 王台街道新市民工作实时大数据看板（离线运行）"},
+        # no menu_items: with client.toolbarMode = "minimal" the ⋮ menu (English: System / Light / Dark /
+        # About, "Made with Streamlit") is then not drawn at all
     )
     st.markdown(CSS, unsafe_allow_html=True)
+    # Streamlit's own English words in Chinese; expanders open for printing
+    st.html(chinese.script() + PRINT_SCRIPT, unsafe_allow_javascript=True)
     if screen:
         st.markdown(SCREEN_CSS, unsafe_allow_html=True)
     page = _calling_page()
     live.start_ingest()  # once per server process, before the gate: ingest does not wait for a login
     principal = login.gate(page, PAGES)  # login, then the role may open this page — or st.stop()
+    if screen:  # the 大屏 is always dark (its own colours, a wall screen)
+        _theme_script(principal, page, theme.DARK)
     _navigation(principal)
     paths = data.data_paths()
     if not bootstrap.ensure_data(paths):
@@ -94,13 +102,30 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     communities = data.run("communities")  # already cut to the user's communities by the query layer
     # the scope against *every* community, as the query layer enforces it: against the cut list alone, a
     # user holding one community of a 片区 would seem to hold the whole 片区
-    filters = _filter_sidebar(communities, data.user_scope())
+    may_open = functools.partial(principal.role.may_open, registered=tuple(p for p, _, _ in PAGES))
+    filters = _filter_sidebar(communities, data.user_scope(), None if screen else may_open)
+    target = search.goto()  # a unit chosen in 查找地点: its door-to-door list
+    if target and target != page:
+        st.switch_page(target, query_params=_query_from_state() or None)
     login.page_view(page, filters.area, filters.community_code, filters.label)
     if screen:
         return filters
     live.pause_toggle()
+    theme.switch(principal.username)
+    _theme_script(principal, page, theme.current(principal.username))
     _header(title, icon, filters)
     return filters
+
+
+def _url_path(page: str) -> str:
+    return "" if page == "dashboard.py" else Path(page).stem
+
+
+def _theme_script(principal: login.Principal, page: str, wanted: str) -> None:
+    """The viewer's theme into Streamlit's choice for every page (wangtai.ui.theme)."""
+    paths = [_url_path(p) for p, _, _ in PAGES if p != SCREEN_PAGE] if page != SCREEN_PAGE else []
+    script = theme.script(principal.username, wanted, paths, _url_path(page))
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def _calling_page() -> str:
@@ -151,9 +176,10 @@ def _mirror_to_url() -> None:
             del st.query_params[key]
 
 
-def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None) -> Filters:
-    """The 片区/社区 choice. A user restricted to some communities is offered only those (no 全部 option
-    unless they hold a whole 片区); the query layer enforces the same scope whatever the state says."""
+def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None, may_open=None) -> Filters:
+    """The 片区/社区 choice (and 查找地点 above it, given ``may_open``: which pages this role may open). A
+    user restricted to some communities is offered only those (no 全部 option unless they hold a whole
+    片区); the query layer enforces the same scope whatever the state says."""
     state = _state()
     restricted = scope is not None and not scope.unrestricted
     if communities.empty or "community_code" not in communities:
@@ -176,6 +202,8 @@ def _filter_sidebar(communities: pd.DataFrame, scope: Scope | None = None) -> Fi
         return not restricted or area in scope.areas
 
     with st.sidebar:
+        if may_open is not None:
+            search.box(search.places(communities, data.run("unit_progress")), state, may_open)
         st.markdown("**筛选**（所有页面生效）")
         area_options = [None, *areas] if not restricted else areas
         area = st.selectbox(
@@ -238,7 +266,8 @@ def _header(title: str, icon: str, filters: Filters) -> None:
     left, right = st.columns([5, 4], vertical_alignment="center")
     left.title(f"{icon} {title} · {fmt.md(filters.label)}")
     with right:
-        live.status(demo=is_demo())  # 实时/已暂停, data time, held snapshots, stale feeds: a live fragment
+        # 实时/已暂停, data time, held snapshots, stale feeds (and the printed page's first line): live
+        live.status(demo=is_demo(), scope=filters.label)
 
 
 def is_demo() -> bool:

@@ -172,7 +172,7 @@ def _map(fig: go.Figure, spec: dict, index: int, x_domain, y_domain) -> None:
             continue
         polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
         fill = (
-            maps._class_color(float(row.newcomer_share or 0), breaks, 200)
+            maps._class_color(float(row.newcomer_share or 0), breaks, maps.OPAQUE)
             if choropleth
             else [61, 165, 255, 25]
         )

@@ -4,6 +4,16 @@ Only sizes, weights and spacing are set here; colours come from the Streamlit th
 so the dark default and the light theme both stay readable.
 """
 
+# Before printing, every expander opens (the 指标口径 belong on paper); a closed <details> cannot be opened
+# by CSS alone.
+PRINT_SCRIPT = (
+    "<script>(function(){ if(window.__wtPrint){return;} window.__wtPrint=true;"
+    " addEventListener('beforeprint', function(){"
+    "  document.querySelectorAll('[data-testid=stExpander] details').forEach(d => { d.open = true; });"
+    " });})();</script>"
+)
+
+
 CSS = """
 <style>
 .block-container { padding-top: 2.6rem; padding-bottom: 1rem; max-width: 100%; }
@@ -24,6 +34,8 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
 .wt-legend span.it { white-space: nowrap; margin-right: 0.4rem; }
 .wt-legend span.sw { display: inline-block; width: 1.4rem; height: 0.9rem; border-radius: 2px; }
 @media (max-width: 1600px) {
+  /* a 1366 px laptop with the sidebar open: 1002 px for the page instead of 906 (5rem of air each side) */
+  .block-container, [data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; }
   [data-testid="stMetric"] { padding: 0.45rem 0.6rem; }
   [data-testid="stMetricLabel"] [data-testid="stTooltipIcon"] { display: none; }
   [data-testid="stMetricLabel"] p { font-size: 0.9rem !important; }
@@ -34,5 +46,36 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
   [data-testid="stMetricDelta"] { font-size: 0.82rem; }
 }
 [data-testid="stPageLink"] p { font-size: 1.08rem; font-weight: 600; }
+.wt-print { display: none; }
+/* static tables wrap long text (reasons, file names) but never squeeze a short column to one character */
+[data-testid="stTable"] th, [data-testid="stTable"] td { min-width: 3.6em; }
+[data-testid="stTable"] td { overflow-wrap: anywhere; }
+/* Paper (Ctrl+P): A4 landscape, light, no sidebar or controls, the whole page (not the scrolled window),
+   the filter and the data time on it; figures are not cut between pages. */
+@media print {
+  @page { size: A4 landscape; margin: 10mm; }
+  [data-testid="stSidebar"], header[data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stDecoration"], [data-testid="stStatusWidget"], [data-testid="stSidebarCollapsedControl"],
+  [data-testid="stExpandSidebarButton"], [data-testid="stDownloadButton"], [data-testid="stElementToolbar"],
+  [data-testid="stButton"], .stDownloadButton { display: none !important; }
+  html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"],
+  [data-testid="stMainBlockContainer"], .block-container {
+    background: #FFFFFF !important; overflow: visible !important; height: auto !important;
+    position: static !important; }
+  .block-container, [data-testid="stMainBlockContainer"] {
+    padding: 0 !important; max-width: 100% !important; }
+  .stApp, .stApp * {
+    color: #111111 !important; border-color: #B8C4D0 !important; box-shadow: none !important; }
+  [data-testid="stMetric"], [data-testid="stExpander"], [data-testid="stTable"] {
+    background: #FFFFFF !important; }
+  .js-plotly-plot .main-svg text { fill: #111111 !important; }
+  .js-plotly-plot .main-svg, .js-plotly-plot .bg { fill: #FFFFFF !important; background: #FFFFFF !important; }
+  [data-testid="stMetric"], [data-testid="stPlotlyChart"], [data-testid="stDeckGlJsonChart"],
+  [data-testid="stTable"] tr, .wt-legend { break-inside: avoid; }
+  .wt-print { display: block !important; font-size: 0.85rem; margin-bottom: 0.3rem; }
+}
+/* the inline scripts (Chinese words, cookie) take no room */
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:first-child),
+[data-testid="stElementContainer"]:has(> .stHtml > script:first-child) { display: none; }
 </style>
 """
