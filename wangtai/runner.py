@@ -164,6 +164,11 @@ class Runner:
             known = ", ".join(self.names())
             raise QueryError(f"没有名为 {name} 的查询", f"unknown query {name!r}; known: {known}") from None
 
+    @property
+    def graph(self) -> models.Graph:
+        """The declared models the queries read (``wangtai.models``)."""
+        return self._models.graph
+
     def reads(self, name: str) -> set[str]:
         """The models and staging views a query reads."""
         return self._models.graph.relations_in(self.spec(name).sql)
