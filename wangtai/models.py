@@ -358,10 +358,12 @@ def _a_cycle(inputs: dict[str, set[str]]) -> list[str]:
 
 
 def mermaid(graph: Graph) -> str:
-    """The graph as a Mermaid flowchart: staging views as cylinders, snapshot models as boxes, append models
-    as rounded boxes with how their new rows are applied, macros as hexagons."""
+    """The graph as a Mermaid flowchart: staging views as cylinders (a dotted arrow: a view that reads
+    another), snapshot models as boxes, append models as rounded boxes with how their new rows are applied,
+    macros as hexagons."""
+    views = [view for view in graph.staging if view in graph.views or view in _upstream_views(graph)]
     lines = ["flowchart LR"]
-    for view in graph.views:
+    for view in views:
         lines.append(f'    {view}[("{view}")]')
     for model in graph.order:
         if model.is_macros:
@@ -370,10 +372,15 @@ def mermaid(graph: Graph) -> str:
             lines.append(f'    {model.name}["{model.name}"]')
         else:
             lines.append(f'    {model.name}(["{model.name} · {model.incremental}"])')
+    for view in views:
+        lines += [f"    {other} -.-> {view}" for other in graph.view_reads(view)]
     for model in graph.order:
-        for read in model.reads:
-            lines.append(f"    {read} --> {model.name}")
+        lines += [f"    {read} --> {model.name}" for read in model.reads]
     return "\n".join(lines) + "\n"
+
+
+def _upstream_views(graph: Graph) -> set[str]:
+    return {other for view in graph.views for other in graph.upstream(view)}
 
 
 def describe(graph: Graph) -> str:
