@@ -29,7 +29,7 @@ CHECKED = [
     "unregistered_newcomers",
 ]
 # What a new 一家亲 batch of people registering for the first time runs, each model from the new rows only:
-# nothing person-level is rebuilt.
+# nothing person-level is rebuilt, and the composition (which reads no registration day or flag) is not run.
 INCREMENTAL = (
     "hot_registrations",
     "roll_scans",
@@ -38,8 +38,6 @@ INCREMENTAL = (
     "hot_newcomers",
     "roll_units",
     "roll_discovered",
-    "roll_composition",
-    "roll_birth_years",
 )
 # Queries whose filters read different in-memory tables (a rollup per community, one for the whole
 # subdistrict, person-level rows for a 片区): each filter is checked on its own.

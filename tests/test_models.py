@@ -62,6 +62,7 @@ def test_a_model_file_is_parsed_into_its_header_and_both_forms():
         (("materialized: append\n-- incremental: insert", "materialized: snapshot"), "快照模型没有增量部分"),
         (("-- key: -\n", "-- key: -\n-- key: -\n"), "重复字段"),
         (("-- incremental: insert\n", "-- incremental: upsert\n"), "须声明键"),
+        (("-- incremental: insert\n", "-- incremental: update\n"), "须声明键"),
     ],
 )
 def test_a_file_with_a_broken_header_is_refused(change, message):
@@ -148,6 +149,17 @@ def test_a_runner_refuses_broken_models_in_chinese(tmp_path: Path):
     assert "hot_a → hot_b → hot_a" in str(info.value)
 
 
+def test_an_update_concerns_only_the_models_that_may_read_its_columns():
+    graph = load_graph()
+    assert graph.models["hot_newcomers"].incremental == "update"
+    set_columns = {"first_day", "registered"}
+    assert graph.models["roll_units"].names_any(set_columns)
+    assert not graph.models["roll_composition"].names_any(set_columns)  # count(*) is no star
+    assert not graph.models["roll_birth_years"].names_any(set_columns)
+    star = _model("roll_star", "hot_newcomers", "select * from hot_newcomers")
+    assert star.names_any(set_columns)  # a star may read them
+
+
 # -- the drawing -------------------------------------------------------------------------------------------
 
 
@@ -182,9 +194,7 @@ def test_the_command_prints_the_graph_and_the_order(capsys):
     assert cli.main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [model.name for model in load_graph().order]
-    assert any(
-        re.match(r"roll_units\s+add\s+← hot_residents, hot_first_registrations", line) for line in lines
-    )
+    assert any(re.match(r"roll_units\s+add\s+← hot_newcomers", line) for line in lines)
 
 
 # -- the refresh -------------------------------------------------------------------------------------------

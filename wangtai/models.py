@@ -11,7 +11,7 @@ append model adds its *incremental form* after a ``-- @incremental`` line::
     -- key: -
     -- reads: hot_registrations                 models and staging views it reads
     -- materialized: append                     snapshot: only ever rebuilt; append: kept up to date too
-    -- incremental: insert                      append only: insert, upsert or add (below)
+    -- incremental: insert                      append only: insert, upsert, update or add (below)
     select ... from hot_registrations ...
 
     -- @incremental: the new scans' counts
@@ -31,11 +31,16 @@ a snapshot feed's current batch, the files of every other source — and walks t
   gained rows, is rebuilt from its full form (and counts as rebuilt downstream);
 - an append model whose inputs only gained rows runs its incremental form, which reads ``new_<input>``: the
   rows the input gained in this refresh (for an increment feed: its staging SQL over the new batches' files
-  only) and, after an upsert, ``old_<input>``: the rows those replaced; besides any input whole and the model
-  itself. Its rows are then, as the header says, *inserted*; *upserted* (they replace the rows with the same
-  key); or *added*: signed counts per key added to the table's (a row whose counts all reach zero goes). The
-  model offers its own ``new_``/``old_`` rows to the models downstream (after ``add``: it counts as rebuilt);
-  when no row changed, the models downstream are left alone.
+  only) and, where rows were replaced, ``old_<input>``: those rows before; besides any input whole and the
+  model itself. Its rows are then, as the header says:
+  ``insert`` — added;
+  ``upsert`` — they replace the rows with the same key (new keys are added);
+  ``update`` — each (a key and some columns) sets those columns of the row with that key (keys the table does
+  not hold are dropped);
+  ``add`` — signed counts per key, added to the table's (a row whose counts all reach zero goes).
+  The model offers its ``new_``/``old_`` rows (whole rows) to the models downstream; after ``add`` it counts
+  as rebuilt. When no row changed, the models downstream are left alone, and after an ``update``, so are
+  those whose SQL names none of the columns it set (and selects no ``*``).
 
 Staging views are created in this connection over the same SQL as ``wangtai.staging``, bound here: a feed's
 view over its current batches' files, the manifest and the quarantined rows over in-memory copies of their
@@ -59,7 +64,7 @@ from wangtai.paths import DataPaths
 
 MODELS_DIR = staging.QUERIES_DIR / "models"
 MATERIALIZED = ("snapshot", "append")
-INCREMENTAL = ("insert", "upsert", "add")
+INCREMENTAL = ("insert", "upsert", "update", "add")
 # Append-only folders of small immutable files, copied into memory (raw_<source>), each new file read once.
 MIRRORED = {"manifest": "*", "quarantined_rows": "filename, _row, _reasons"}
 REBUILT, GREW = "rebuilt", "grew"  # how a relation changed in a refresh (None: not at all)
@@ -90,7 +95,7 @@ class Model:
     reads: tuple[str, ...]
     full: str  # the SQL of the full form (for macros: the statements)
     materialized: str = "snapshot"  # snapshot, append, or "macros" for a macros file
-    incremental: str | None = None  # insert, upsert or add (append models)
+    incremental: str | None = None  # insert, upsert, update or add (append models)
     incremental_sql: str | None = None
     grain: str = ""
     key: tuple[str, ...] = ()
@@ -102,8 +107,13 @@ class Model:
 
     @property
     def label(self) -> str:
-        """How the model is kept: snapshot, insert, upsert, add or macros."""
+        """How the model is kept: snapshot, insert, upsert, update, add or macros."""
         return self.incremental or self.materialized
+
+    def names_any(self, columns: set[str]) -> bool:
+        """Whether the model's SQL may read any of these columns: it names one, or selects a star."""
+        code = _code(f"{self.full}\n{self.incremental_sql or ''}").lower().replace("count(*)", "")
+        return "*" in code or bool(_names_in(code) & columns)
 
 
 def _code(sql: str) -> str:
@@ -184,7 +194,7 @@ def parse_model(text: str, path: Path | None = None) -> Model:
         )
     if materialized == "snapshot" and (incremental is not None or incremental_sql is not None):
         raise ModelError("快照模型没有增量部分", f"{where}: a snapshot model has no incremental form")
-    if incremental in ("upsert", "add") and not key:
+    if incremental in ("upsert", "update", "add") and not key:
         raise ModelError("按键合并的模型须声明键", f"{where}: incremental {incremental} needs a key")
     if not full:
         raise ModelError("模型文件没有 SQL", f"{where}: no full form")
@@ -225,9 +235,9 @@ class Graph:
 
     def grows(self, name: str) -> bool:
         """Whether a relation can gain rows without being rebuilt: an increment feed's view, or a model whose
-        new rows are inserted or upserted."""
+        incremental form inserts, upserts or updates rows."""
         if name in self.models:
-            return self.models[name].incremental in ("insert", "upsert")
+            return self.models[name].incremental in ("insert", "upsert", "update")
         feed = self.feed(name)
         return feed is not None and FEEDS[feed].kind == "increment"
 
@@ -409,6 +419,16 @@ class Refresh:
 _MISSING = object()
 
 
+def _on(model: Model, table: str, other: str) -> str:
+    """The join of a model's table with another on the model's key."""
+    return " and ".join(f"{table}.{key} = {other}.{key}" for key in model.key)
+
+
+def _count(con: duckdb.DuckDBPyConnection, statement: str) -> int:
+    """Run a statement that writes rows (create table as, insert, delete); how many it wrote."""
+    return int(con.execute(statement).fetchone()[0])
+
+
 class Refresher:
     """Keeps the models of one DuckDB connection up to the warehouse. Not thread-safe: the runner holds
     its lock around ``refresh`` and ``ensure_views``."""
@@ -427,7 +447,9 @@ class Refresher:
         self._batches: dict[str, frozenset[str]] = {}  # feed → its current batches
         self._new_batches: dict[str, frozenset[str]] = {}  # increment feed view → batches new in this refresh
         self._other: dict[str, str] | None = None  # relations of the other sources (files), once per refresh
-        self._deltas: set[str] = set()  # new_/old_ temporary tables of this refresh
+        self._deltas: set[str] = set()  # new_/old_ temporary tables (and views) made in this refresh
+        self._described: dict[str, list[tuple[str, str]]] = {}  # model → its columns and types
+        self._updated: dict[str, set[str]] = {}  # model updated in this refresh → the columns it set
 
     def refresh(self, con: duckdb.DuckDBPyConnection) -> Refresh:
         """Bring every model up to the warehouse now, in one transaction: readers never see a half state."""
@@ -449,7 +471,7 @@ class Refresher:
 
     def _refresh(self, con: duckdb.DuckDBPyConnection, done: Refresh) -> None:
         files = staging.source_files(self.paths)
-        self._other, self._new_batches = None, {}
+        self._other, self._new_batches, self._updated = None, {}, {}
         for source, columns in MIRRORED.items():
             self._mirror(con, source, columns, files.get(source, ()), done)
         self._ensure_view(con, MANIFEST_VIEW)
@@ -461,7 +483,7 @@ class Refresher:
         holds = {view: self._holds(view, files) for view in self.graph.views}
         changes: dict[str, str | None] = {view: self._change(view, holds[view]) for view in holds}
         for model in self.graph.order:
-            inputs = [changes.get(name) for name in model.reads]
+            inputs = [self._change_for(model, name, changes.get(name)) for name in model.reads]
             rebuild = model.name not in self._built or REBUILT in inputs
             if not rebuild and GREW not in inputs:
                 continue
@@ -472,10 +494,17 @@ class Refresher:
             else:
                 changes[model.name], done.actions[model.name] = self._increment(con, model), "incremental"
             done.seconds[model.name] = time.perf_counter() - t0
-        for table in sorted(self._deltas):
-            con.execute(f"drop table if exists {table}")
+        # the new_/old_ rows stay (small) until the next refresh replaces them; only those made in a
+        # refresh are ever read in it
         self._deltas.clear()
         self._seen = holds
+
+    def _change_for(self, model: Model, name: str, change: str | None) -> str | None:
+        """How an input changed, as the model sees it: an input updated in columns the model never reads
+        did not change for it."""
+        if change == GREW and name in self._updated and not model.names_any(self._updated[name]):
+            return None
+        return change
 
     # -- sources ------------------------------------------------------------------------------------------
 
@@ -564,6 +593,8 @@ class Refresher:
             con.execute(model.full)
         else:
             con.execute(f"create or replace table {model.name} as\n{model.full}\n")
+            self._described.pop(model.name, None)
+            self._described.pop(f"sets_{model.name}", None)
         self._built.add(model.name)
 
     def _increment(self, con, model: Model) -> str | None:
@@ -576,23 +607,60 @@ class Refresher:
         rows = model.incremental_sql
         if model.incremental == "add":
             rows = self._netted(con, model, rows)
-        con.execute(f"create or replace temp table {new} as\n{rows}\n")
+        if model.incremental == "update":
+            return self._update(con, model, rows)
         self._deltas.add(new)
-        if not con.execute(f"select exists (select 1 from {new})").fetchone()[0]:
+        if not _count(con, f"create or replace temp table {new} as\n{rows}\n"):
             return None
-        if model.incremental == "insert":
-            con.execute(f"insert into {name} by name select * from {new}")
-        elif model.incremental == "upsert":
-            on = " and ".join(f"{name}.{key} = {new}.{key}" for key in model.key)
-            replaced = f"select {name}.* from {name} semi join {new} on {on}"
-            con.execute(f"create or replace temp table old_{name} as {replaced}")
-            self._deltas.add(f"old_{name}")
-            con.execute(f"delete from {name} using {new} where {on}")
+        if model.incremental == "upsert" and self._replaced(con, model, new):
+            con.execute(f"delete from {name} where rowid in (select row_id from hits_{name})")
+        if model.incremental in ("insert", "upsert"):
             con.execute(f"insert into {name} by name select * from {new}")
         else:
             con.execute(f"create or replace table {name} as\n{self._summed(con, model)}")
             return REBUILT
         return GREW
+
+    def _update(self, con, model: Model, rows: str) -> str | None:
+        """The incremental form's rows (a key and the columns to set) set those columns of the rows with
+        the same key; keys the table does not hold are left out. new_/old_<model>: the whole rows after
+        and before."""
+        name, sets = model.name, f"sets_{model.name}"
+        self._deltas.add(sets)
+        if not _count(con, f"create or replace temp table {sets} as\n{rows}\n"):
+            return None
+        if not self._replaced(con, model, sets):
+            return None
+        columns = [column for column, _ in self._columns(con, model, sets) if column not in model.key]
+        keys = ", ".join(model.key)
+        values = f"select hits_{name}.row_id, {sets}.* from hits_{name} join {sets} using ({keys})"
+        assignments = ", ".join(f"{column} = changed.{column}" for column in columns)
+        con.execute(
+            f"update {name} set {assignments} from ({values}) as changed where {name}.rowid = changed.row_id"
+        )
+        replace = ", ".join(f"{sets}.{column} as {column}" for column in columns)
+        self._deltas.add(f"new_{name}")
+        con.execute(
+            f"create or replace temp table new_{name} as select old_{name}.* replace ({replace}) "
+            f"from old_{name} join {sets} using ({keys})"
+        )
+        self._updated[name] = set(columns)
+        return GREW
+
+    def _replaced(self, con, model: Model, rows: str) -> int:
+        """old_<model>: the table's rows with the key of one of ``rows``, found by their keys alone and then
+        read whole by row id (reading every column of every row is what costs), and hits_<model>: their row
+        ids. Returns how many."""
+        name = model.name
+        self._deltas |= {f"hits_{name}", f"old_{name}"}
+        keys = ", ".join(f"{name}.{key}" for key in model.key)
+        hits = (
+            f"select {name}.rowid as row_id, {keys} from {name} semi join {rows} on {_on(model, name, rows)}"
+        )
+        found = _count(con, f"create or replace temp table hits_{name} as {hits}")
+        replaced = f"select * from {name} where rowid in (select row_id from hits_{name})"
+        con.execute(f"create or replace temp table old_{name} as {replaced}")
+        return found
 
     def _ensure_delta(self, con, table: str) -> None:
         """new_<x> or old_<x> for an input of the model being run: made where the input changed; otherwise
@@ -600,24 +668,31 @@ class Refresher:
         if table in self._deltas:
             return
         kind, source = table[:3], table[4:]
-        if source in self.graph.staging:
+        if source in self.graph.staging:  # a view: the new batches' files are read where it is read
             batches = self._new_batches.get(source, frozenset()) if kind == "new" else ()
             for other in self.graph.view_reads(source):
                 self._ensure_view(con, other)
             rows = staging.render(self.graph.staging[source], self._relations(source, batches))
-            con.execute(f"create or replace temp table {table} as\n{rows.strip().rstrip(';')}\n")
+            con.execute(f"create or replace temp view {table} as\n{rows.strip().rstrip(';')}\n")
         else:
             con.execute(f"create or replace temp table {table} as select * from {source} limit 0")
         self._deltas.add(table)
 
-    def _columns(self, con, model: Model) -> tuple[list[tuple[str, str]], list[str]]:
-        columns = [(row[0], row[1]) for row in con.execute(f"describe {model.name}").fetchall()]
-        measures = [column for column, _ in columns if column not in model.key]
-        return columns, measures
+    def _columns(self, con, model: Model, table: str | None = None) -> list[tuple[str, str]]:
+        """The columns and types of a model's table (or of another table its refresh makes), described once:
+        a full build makes them, adding counts or setting columns keeps them."""
+        table = table or model.name
+        if table not in self._described:
+            self._described[table] = [(row[0], row[1]) for row in con.execute(f"describe {table}").fetchall()]
+        return self._described[table]
+
+    def _measures(self, con, model: Model) -> list[str]:
+        """The counts of an ``add`` model: every column but the key."""
+        return [column for column, _ in self._columns(con, model) if column not in model.key]
 
     def _netted(self, con, model: Model, rows: str) -> str:
         """The incremental form's signed counts summed per key, keys whose counts all net to zero left out."""
-        _, measures = self._columns(con, model)
+        measures = self._measures(con, model)
         keys = ", ".join(model.key)
         sums = ", ".join(f"sum({column}) as {column}" for column in measures)
         zero = " and ".join(f"sum({column}) = 0" for column in measures)
@@ -625,7 +700,7 @@ class Refresher:
 
     def _summed(self, con, model: Model) -> str:
         """The table with the new counts added, in its own columns and types; rows netting to zero go."""
-        columns, measures = self._columns(con, model)
+        columns, measures = self._columns(con, model), self._measures(con, model)
         names = ", ".join(column for column, _ in columns)
         select = ", ".join(
             column if column in model.key else f"cast(sum({column}) as {kind}) as {column}"
@@ -634,6 +709,6 @@ class Refresher:
         zero = " and ".join(f"sum({column}) = 0" for column in measures)
         return (
             f"select {select}\nfrom (select {names} from {model.name} "
-            f"union all by name select {names} from new_{model.name})\n"
+            f"union all select {names} from new_{model.name})\n"
             f"group by {', '.join(model.key)}\nhaving not ({zero})"
         )

@@ -23,6 +23,13 @@ with arrived as (
         arg_min(community_code, scanned_at) as community_code
     from new_hot_registrations
     group by person_key
+),
+
+-- the few people of the new scans looked up, not every registered person hashed
+known as (
+    select person_key, first_scanned_at
+    from hot_first_registrations
+    where person_key in (select person_key from arrived)
 )
 
 select
@@ -31,5 +38,5 @@ select
     cast(arrived.first_scanned_at as date) as first_day,
     arrived.community_code
 from arrived
-left join hot_first_registrations as known using (person_key)
+left join known using (person_key)
 where known.person_key is null or arrived.first_scanned_at < known.first_scanned_at

@@ -14,10 +14,16 @@ where not exists (
 group by all
 
 -- @incremental: a discovered person whose first registration changed moves to the community of the new one
+with living as materialized (
+    select person_key
+    from hot_residents
+    where person_key in (select person_key from new_hot_first_registrations)
+)
+
 select replaced.community_code, -1 as discovered
 from old_hot_first_registrations as replaced
-where not exists (select 1 from hot_residents where hot_residents.person_key = replaced.person_key)
+where replaced.person_key not in (select person_key from living)
 union all
 select arrived.community_code, 1 as discovered
 from new_hot_first_registrations as arrived
-where not exists (select 1 from hot_residents where hot_residents.person_key = arrived.person_key)
+where arrived.person_key not in (select person_key from living)
