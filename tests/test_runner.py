@@ -224,24 +224,54 @@ def test_param_declared_but_not_used_is_an_error_at_load():
 
 
 def test_dollar_in_comments_and_strings_is_not_a_param():
-    parse_query(HEADER + "-- costs $price\n, '$not_a_param' as s, \"$col\" as t\n")
+    spec = parse_query(HEADER + "-- costs $price\n, '$not_a_param' as s, \"$col\" as t\n")
+    assert list(spec.params) == ["community_code", "now"]  # neither $price, $not_a_param nor $col
+    with pytest.raises(QueryError, match=r"\$price"):  # the same name in code is a parameter
+        parse_query(HEADER + ", $price as p\n")
 
 
-def test_every_query_file_loads_and_every_metric_query_takes_the_filters():
+# Staging views that hold people or what they do: a figure built from them is a figure about people.
+PEOPLE = {"stg_residents", "stg_registrations", "stg_source_records", "stg_houses"}
+
+
+def test_every_query_file_loads_and_every_metric_query_takes_the_filters(tiny_runner: Runner):
+    """Every query that reads a model built from people (however far upstream) takes the shared 片区/社区
+    filter. What a query reads comes from the model graph's declarations."""
     specs = load_queries()
     assert set(SEVEN) <= set(specs)
+    graph = tiny_runner.graph
+    about_people = []
     for spec in specs.values():
         assert spec.returns and spec.grain, spec.name
-        uses_people = "stg_residents" in spec.sql or "stg_registrations" in spec.sql
-        if uses_people and spec.name not in ("data_freshness",):
+        reads = tiny_runner.reads(spec.name)
+        assert reads, f"{spec.name} reads no model"
+        lineage = reads | {name for model in reads for name in graph.upstream(model)}
+        if lineage & PEOPLE:
+            about_people.append(spec.name)
             assert {"community_code", "area"} <= set(spec.params), spec.name
+    assert set(SEVEN) - {"data_freshness"} <= set(about_people)  # the check ran on the metric queries
+    assert "data_freshness" not in about_people  # it reads the manifest: about files, not people
 
 
-def test_queries_read_only_staging_views():
+def test_queries_read_only_models_never_files(tiny_runner: Runner):
     for spec in load_queries().values():
         lowered = spec.sql.lower()
         assert "read_parquet" not in lowered and "read_csv" not in lowered, spec.name
         assert "warehouse" not in lowered, spec.name
+        assert tiny_runner.reads(spec.name) <= set(tiny_runner.graph.models), spec.name  # no staging view
+
+
+def test_a_query_may_read_a_staging_view_directly(tiny_runner: Runner, tmp_path: Path):
+    """Ad hoc: the runner creates the staging views a query names, over the current files."""
+    sql = (
+        "-- query: people\n-- returns: residents\n-- grain: one row\n-- key: -\n"
+        "select count(*) as n, count(*) filter (where status = '在住') as living from stg_residents\n"
+    )
+    (tmp_path / "people.sql").write_text(sql, encoding="utf-8")
+    runner = Runner(tiny_runner.paths, queries_dir=tmp_path)
+    assert runner.reads("people") == {"stg_residents"}
+    row = runner.run("people").iloc[0]
+    assert (row["n"], row["living"]) == (7, 6)
 
 
 # -- parameters ----------------------------------------------------------------------------------------------

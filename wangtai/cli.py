@@ -148,6 +148,19 @@ def cmd_query(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace, paths: DataPaths) -> int:
+    """The declared in-memory models (wangtai.models): their refresh order, or the graph as Mermaid."""
+    from wangtai import models
+
+    try:
+        graph = models.load_graph()
+    except models.ModelError as error:
+        print(f"错误: {error}", file=sys.stderr)
+        return 2
+    print(models.mermaid(graph) if args.graph else models.describe(graph), end="")
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace, paths: DataPaths) -> int:
     from wangtai import simulate
 
@@ -313,6 +326,10 @@ def _build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--list", action="store_true", help="列出所有查询")
     query.set_defaults(handler=cmd_query)
+
+    model_graph = verbs.add_parser("models", help="内存表模型：刷新顺序、物化方式与读取的表")
+    model_graph.add_argument("--graph", action="store_true", help="输出依赖图（Mermaid 格式）")
+    model_graph.set_defaults(handler=cmd_models)
 
     bench = verbs.add_parser("bench", help="性能基准：三个规模的演示数据，入库、查询、页面，对比 pandas 基线")
     bench.add_argument(

@@ -14,8 +14,8 @@ caller leaves out is bound as NULL (null = no filter), except ``now``, which com
 
 import re
 import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,27 +24,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from wangtai import clock, staging
+from wangtai import clock, models, staging
 from wangtai.paths import DataPaths
 
 QUERIES_DIR = staging.QUERIES_DIR
-HOT_DIR = QUERIES_DIR / "hot"
-
-# Small staging views copied whole into memory on every new data version (a few thousand rows at most).
-SMALL = ("communities", "units", "boundaries", "campaign", "provinces")
-# Append-only folders of small immutable files, read once each: raw table, then its staging SQL over it.
-# Staging views the in-memory tables always read (reference data, decisions); the snapshot views when a
-# snapshot is reloaded; the rest (increment feeds, manifest, quarantine) only when a query reads them.
-HOT_SOURCES = (
-    "stg_decisions",
-    "stg_communities",
-    "stg_units",
-    "stg_boundaries",
-    "stg_campaign",
-    "stg_provinces",
-)
-SNAPSHOT_SOURCES = ("stg_manifest", "stg_residents", "stg_houses")
-APPEND_ONLY = {"manifest": "*", "quarantined_rows": "filename, _row, _reasons"}
 _HEADER = re.compile(r"^--\s*(query|returns|grain|key|param\s+(\w+))\s*:\s*(.*?)\s*$")
 _PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
 # Comments and string literals, removed before looking for $name uses.
@@ -129,11 +112,6 @@ def load_queries(queries_dir: Path = QUERIES_DIR) -> dict[str, QuerySpec]:
     return specs
 
 
-def _reloads(have: set[str] | None, want: set[str]) -> bool:
-    """Whether a table must be reloaded whole: first load, or something it holds went away."""
-    return have is None or not have <= want
-
-
 def _coerce(name: str, value: Any) -> Any:
     """Values as the caller gave them; strings from the command line or a URL made sensible."""
     if isinstance(value, str):
@@ -156,29 +134,24 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 class Runner:
-    """Runs the named queries on one DuckDB connection (a cursor per thread) over the staging views."""
+    """Runs the named queries on one DuckDB connection (a cursor per thread), over the in-memory tables of the
+    model graph (``wangtai.models``), which it brings up to date whenever the data version changes."""
 
-    def __init__(self, paths: DataPaths, queries_dir: Path = QUERIES_DIR):
+    def __init__(
+        self, paths: DataPaths, queries_dir: Path = QUERIES_DIR, models_dir: Path = models.MODELS_DIR
+    ):
         self.paths = paths
         self.queries_dir = queries_dir
         self._specs = load_queries(queries_dir)
+        try:
+            self._models = models.Refresher(models.load_graph(models_dir), paths)
+        except models.ModelError as error:
+            raise QueryError("内存表模型定义有误，请联系运维人员", str(error)) from error
         self._con = duckdb.connect(":memory:")
         self._local = threading.local()
         self._lock = threading.Lock()
         self._version: str | None = None
-        # the hot tables' SQL, comment lines dropped (their text may name a placeholder)
-        self._hot_sql = {
-            p.stem: "\n".join(
-                line
-                for line in p.read_text(encoding="utf-8").splitlines()
-                if not line.lstrip().startswith("--")
-            )
-            for p in sorted(HOT_DIR.glob("*.sql"))
-        }
-        self._views: dict[str, str] = {}  # staging view → SQL it was created with
-        self._views_current = False  # every staging view up to date with the data version
-        self._loaded: dict[str, object] = {}  # what each hot table holds: batch id(s) or reference version
-        self.last_refresh: dict[str, float] = {}  # seconds per step of the last refresh (for the benchmark)
+        self.last_refresh = models.Refresh()  # what the last refresh did and how long each step took
 
     # -- the catalogue ---------------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -191,7 +164,16 @@ class Runner:
             known = ", ".join(self.names())
             raise QueryError(f"没有名为 {name} 的查询", f"unknown query {name!r}; known: {known}") from None
 
-    # -- data version and staging ------------------------------------------------------------------------
+    @property
+    def graph(self) -> models.Graph:
+        """The declared models the queries read (``wangtai.models``)."""
+        return self._models.graph
+
+    def reads(self, name: str) -> set[str]:
+        """The models and staging views a query reads."""
+        return self._models.graph.relations_in(self.spec(name).sql)
+
+    # -- data version and the in-memory tables ---------------------------------------------------------
     def data_version(self) -> str:
         return staging.data_version(self.paths)
 
@@ -206,201 +188,10 @@ class Runner:
         with self._lock:
             if version == self._version:
                 return False
-            try:
-                files = staging.source_files(self.paths)
-                # the views the in-memory tables are built from; the rest when a query asks for them
-                staging.create_views(self._con, self.paths, self._views, only=HOT_SOURCES)
-                self._materialize(version, files)
-                self._views_current = False
-            except staging.OldWarehouse as error:
-                raise QueryError(str(error)) from error
-            except staging.StagingError as error:
-                raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
-            except duckdb.Error as error:
-                self._loaded.clear()  # rebuild everything next time
-                self._views.clear()
-                detail = f"{type(error).__name__}: {error}"
-                raise QueryError("数据载入内存失败，请联系运维人员", detail) from error
+            with _as_query_errors("数据载入内存失败，请联系运维人员"):
+                self.last_refresh = self._models.refresh(self._con)
             self._version = version
             return True
-
-    def _materialize(self, version: str, files: dict[str, tuple[Path, ...]]) -> None:
-        """Bring the in-memory hot tables up to the warehouse, reloading only what changed, step by step (each
-        step's docstring says when it reloads). One transaction: readers never see a half state."""
-        con, timings = self._con, {}
-        staging_sql = staging.staging_sql()
-        con.execute("begin transaction")
-        try:
-            con.execute(self._hot_sql["macros"])
-            self._load_reference(version.split("/")[-1], timings)
-            for source, columns in APPEND_ONLY.items():
-                self._load_append_only(source, columns, files, staging_sql, timings)
-            batches = self._current_batches()
-            scans = set(batches.get("registrations", []))
-            scans_rebuilt = _reloads(self._loaded.get("registrations"), scans)
-            residents_changed = self._load_snapshots(batches, scans_rebuilt, timings)
-            self._load_registrations(scans, residents_changed, timings)
-            self._load_source_records(set(batches.get("source_records", [])), residents_changed, timings)
-            # the newcomers carry their registered flag: built once the first registrations are current
-            if residents_changed or scans_rebuilt:
-                for table in ("hot_newcomers", "roll_composition", "roll_birth_years"):
-                    self._build(table, timings)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            self._loaded.clear()
-            raise
-        self.last_refresh = timings
-
-    def _build(self, table: str, timings: dict) -> None:
-        """(Re)create one hot table or rollup whole from its SQL in ``queries/hot/``."""
-        t0 = time.perf_counter()
-        self._con.execute(f"create or replace table {table} as {self._hot_sql[table]}")
-        timings[table] = time.perf_counter() - t0
-
-    def _load_reference(self, reference: str, timings: dict) -> None:
-        """The small reference tables and the scope macros over them, copied whole when reference data
-        changed; everything else is then reloaded too (units changed: scans' communities may have too)."""
-        if self._loaded.get("reference") == reference:
-            return
-        self._loaded.clear()
-        self._loaded["reference"] = reference
-        for name in SMALL:
-            t0 = time.perf_counter()
-            self._con.execute(f"create or replace table hot_{name} as select * from stg_{name}")
-            timings[name] = time.perf_counter() - t0
-        self._con.execute(self._hot_sql["scope_macros"])
-
-    def _load_append_only(
-        self, source: str, columns: str, files: dict, staging_sql: dict[str, str], timings: dict
-    ) -> None:
-        """hot_<source> for an append-only folder (manifest, quarantined rows): each new file read once into
-        hot_raw_<source>, emptied first when a file went away; the staging SQL re-run over it when a file
-        came or went, and for the manifest every time (it also depends on decisions)."""
-        con, loaded = self._con, self._loaded
-        t0 = time.perf_counter()
-        want, have = set(files.get(source, ())), loaded.get(source)
-        raw = f"hot_raw_{source}"
-        fresh = _reloads(have, want)
-        if fresh:
-            empty = staging.file_relation([], source)
-            con.execute(f"create or replace table {raw} as select {columns} from {empty}")
-            have = set()
-        new = sorted(want - have)
-        if new:
-            relation = staging.file_relation(new, source, filename=source == "quarantined_rows")
-            con.execute(f"insert into {raw} by name select {columns} from {relation}")
-        loaded[source] = want
-        if new or fresh or source == "manifest":
-            sql = staging.render(staging_sql[f"stg_{source}"], {source: raw}).strip().rstrip(";")
-            con.execute(f"create or replace table hot_{source} as {sql}")
-            timings[source] = time.perf_counter() - t0
-
-    def _current_batches(self) -> dict[str, list[str]]:
-        """Each feed's current batch ids, by the manifest just loaded."""
-        batches: dict[str, list[str]] = {}
-        current = self._con.execute("select feed, batch_id from hot_manifest where is_current").fetchall()
-        for feed, batch_id in current:
-            batches.setdefault(feed, []).append(batch_id)
-        return batches
-
-    def _load_snapshots(self, batches: dict[str, list[str]], scans_rebuilt: bool, timings: dict) -> bool:
-        """hot_residents and roll_cells when the current residents snapshot changed, roll_houses when the
-        houses snapshot did. Returns whether the residents changed (the person-level tables follow them)."""
-        loaded = self._loaded
-        residents = tuple(sorted(batches.get("residents", [])))
-        houses = tuple(sorted(batches.get("houses", [])))
-        residents_changed = loaded.get("residents") != residents
-        houses_changed = loaded.get("houses") != houses
-        if residents_changed or houses_changed or scans_rebuilt:  # hot_newcomers reads stg_residents too
-            staging.create_views(self._con, self.paths, self._views, only=SNAPSHOT_SOURCES)
-        if residents_changed:
-            for table in ("hot_residents", "roll_cells"):
-                self._build(table, timings)
-            loaded["residents"] = residents
-        if houses_changed:
-            self._build("roll_houses", timings)
-            loaded["houses"] = houses
-        return residents_changed
-
-    def _append_feed(self, feed: str, want: set[str], timings: dict) -> tuple[bool, bool]:
-        """hot_<feed> for an increment feed, when its current batches changed: rebuilt whole on first load or
-        when a batch went away, else only the new batches' files read (once, into ``new_<feed>``) and
-        appended. Returns (changed, rebuilt)."""
-        have = self._loaded.get(feed)
-        changed = have is None or have != want
-        rebuilt = _reloads(have, want)
-        if not changed:
-            return changed, rebuilt
-        t0 = time.perf_counter()
-        read = want if rebuilt else want - have  # new increment batches: only their files
-        rows = staging.render(
-            self._hot_sql[f"hot_{feed}"], {"batch": staging.batch_relation(self.paths, feed, read)}
-        )
-        if rebuilt:
-            self._con.execute(f"create or replace table hot_{feed} as {rows}")
-        else:
-            new = f"new_{feed}"
-            self._con.execute(f"create or replace temp table {new} as {rows}")
-            if feed == "registrations":  # before the append: it asks who was seen before
-                self._statements("update_sites", new, timings)
-            self._con.execute(f"insert into hot_{feed} select * from {new}")
-        self._loaded[feed] = want
-        timings[f"hot_{feed}"] = time.perf_counter() - t0
-        return changed, rebuilt
-
-    def _load_registrations(self, want: set[str], residents_changed: bool, timings: dict) -> None:
-        """一家亲 scans and everything built on them, brought up to the current batches (see _append_feed);
-        the person-level tables also when the residents snapshot changed."""
-        changed, rebuilt = self._append_feed("registrations", want, timings)
-        if changed:
-            self._update_scan_rollups(rebuilt, timings)
-        if rebuilt or residents_changed:
-            if rebuilt:
-                self._build("hot_first_registrations", timings)
-            elif changed:
-                self._update_first_registrations("new_registrations", timings, rollups=False)
-            self._build("roll_units", timings)
-            self._build("roll_discovered", timings)
-        elif changed:
-            self._update_first_registrations("new_registrations", timings, rollups=True)
-
-    def _update_scan_rollups(self, rebuilt: bool, timings: dict) -> None:
-        """roll_scans (and roll_sites) after new scans: rebuilt from every scan when the scans were, else the
-        new scans' counts appended (roll_sites was brought up to date by update_sites before the append)."""
-        t0 = time.perf_counter()
-        if rebuilt:
-            scans = staging.render(self._hot_sql["roll_scans"], {"scans": "hot_registrations"})
-            self._con.execute(f"create or replace table roll_scans as {scans}")
-            self._build("roll_sites", timings)
-        else:
-            scans = staging.render(self._hot_sql["roll_scans"], {"scans": "new_registrations"})
-            self._con.execute(f"insert into roll_scans {scans}")
-        timings["roll_scans"] = time.perf_counter() - t0
-
-    def _load_source_records(self, want: set[str], residents_changed: bool, timings: dict) -> None:
-        """Department records brought up to the current batches (see _append_feed); their rollups rebuilt when
-        the records or the residents changed."""
-        changed, _ = self._append_feed("source_records", want, timings)
-        if changed or residents_changed:
-            self._build("roll_sources", timings)
-            self._build("roll_source_names", timings)
-
-    def _update_first_registrations(self, batch: str, timings: dict, rollups: bool) -> None:
-        """Person-level first registrations (and, with ``rollups``, the rollups built on them) brought up to
-        date with the new scans (the table ``batch``) only."""
-        self._statements("update_first_registrations", batch, timings, skip=None if rollups else "roll_")
-
-    def _statements(self, script: str, batch: str, timings: dict, skip: str | None = None) -> None:
-        """Run a hot script of several statements over the new rows (the table ``batch``); with ``skip``,
-        leave out the statements that name it (rollups rebuilt whole later in the same refresh)."""
-        t0 = time.perf_counter()
-        text = staging.render(self._hot_sql[script], {"batch": batch})
-        statements = [part.strip() for part in text.split(";") if part.strip()]
-        for statement in statements:
-            if skip is None or skip not in statement:
-                self._con.execute(statement)
-        timings[script] = time.perf_counter() - t0
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)
@@ -430,19 +221,28 @@ class Runner:
         spec = self.spec(name)
         bound = self.bind(name, params)
         self.refresh()
-        if "stg_" in spec.sql and not self._views_current:  # a query over the Parquet views themselves
-            with self._lock:
-                try:
-                    staging.create_views(self._con, self.paths, self._views)
-                except staging.OldWarehouse as error:
-                    raise QueryError(str(error)) from error
-                except staging.StagingError as error:
-                    raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
-                self._views_current = True
+        views = self.reads(name) & set(self._models.graph.staging)
+        if views:  # a query over the staging views themselves (ad hoc): made current with the data
+            with self._lock, _as_query_errors("数据视图建立失败，请联系运维人员"):
+                self._models.ensure_views(self._con, views)
         try:
             return self._cursor().execute(spec.sql, bound).df()
         except duckdb.Error as error:
             raise QueryError(f"查询 {name} 运行失败", f"{type(error).__name__}: {error}") from error
+
+
+@contextmanager
+def _as_query_errors(database_message: str) -> Iterator[None]:
+    """Staging and database failures as QueryError: an old warehouse with its own message, the rest with
+    ``database_message`` and the detail."""
+    try:
+        yield
+    except staging.OldWarehouse as error:
+        raise QueryError(str(error)) from error
+    except staging.StagingError as error:
+        raise QueryError("数据视图建立失败，请联系运维人员", str(error)) from error
+    except duckdb.Error as error:
+        raise QueryError(database_message, f"{type(error).__name__}: {error}") from error
 
 
 _DEFAULT: dict[Path, Runner] = {}

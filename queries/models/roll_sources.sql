@@ -1,7 +1,9 @@
--- table: roll_sources
+-- model: roll_sources
 -- returns: living newcomers matched by each department's shared data, per community they live in
 -- grain: one row per community and source
 -- key: community_code, source
+-- reads: hot_source_records, hot_residents
+-- materialized: snapshot
 with people as (
     select distinct source, person_key from hot_source_records
 )

@@ -1,8 +1,10 @@
--- table: hot_residents
+-- model: hot_residents
 -- returns: the living (在住) residents of the current snapshot, slim, in memory: person_key as a 128-bit number,
---          where they live and who manages them; reloaded only when the current residents batch changes
+--          where they live and who manages them
 -- grain: one row per living person in the current snapshot
 -- key: person_key
+-- reads: stg_residents
+-- materialized: snapshot
 select
     pk(person_key) as person_key,
     population_type = '流动人口' as newcomer,

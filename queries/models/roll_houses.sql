@@ -1,7 +1,9 @@
--- table: roll_houses
+-- model: roll_houses
 -- returns: rental houses (出租) and those archived (已建档 or 已复核) per community
 -- grain: one row per community
 -- key: community_code
+-- reads: stg_houses
+-- materialized: snapshot
 select
     community_code,
     count(*) filter (where house_type = '出租') as rentals,
