@@ -59,11 +59,21 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
     """Run `streamlit run dashboard.py` on a free port over ``data_dir``; yields the base URL."""
-    port = free_port()
     server_env = {**os.environ, "WANGTAI_DATA_DIR": str(data_dir), "WANGTAI_AUTO_DEMO": "0", **(env or {})}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)]
-    log = (data_dir / "streamlit.log").open("w")
-    proc = subprocess.Popen(command, cwd=REPO, env=server_env, stdout=log, stderr=subprocess.STDOUT)
+    with running_app(REPO, "dashboard.py", data_dir / "streamlit.log", server_env, timeout) as url:
+        yield url
+
+
+@contextmanager
+def running_app(
+    folder: Path, script: str, log_file: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[str]:
+    """`streamlit run SCRIPT` from ``folder`` on a free port, its output in ``log_file``; yields the base URL
+    once healthy and stops the server on the way out."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)]
+    log = log_file.open("w")
+    proc = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     try:
         _wait_healthy(proc, url, timeout)

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -258,21 +257,8 @@ def floor_server(folder: Path, timeout: float = 60) -> Iterator[str]:
     shutil.copy(e2e.REPO / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
     (folder / "app.py").write_text(FLOOR_APP.format(title="甲页", value=7), encoding="utf-8")
     (folder / "pages" / "two.py").write_text(FLOOR_APP.format(title="乙页", value=5), encoding="utf-8")
-    port = e2e.free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    log = (folder / "streamlit.log").open("w")
-    proc = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        e2e._wait_healthy(proc, url, timeout)
+    with e2e.running_app(folder, "app.py", folder / "streamlit.log", timeout=timeout) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def prepare(scale: int, data_root: Path, args) -> Path:
