@@ -263,6 +263,32 @@ def leader_token_of(paths) -> str:
     return session_token(paths, "领导")
 
 
+def test_a_sortable_table_prints_dark_on_white_from_the_dark_theme(browser, server_url):
+    """st.dataframe draws on a canvas in the theme's colours, which print CSS cannot restyle: printed from the
+    dark theme it must still come out light (mean brightness of the table's pixels on paper)."""
+    from io import BytesIO
+
+    from PIL import Image, ImageStat
+
+    page = browser.new_page(viewport=LAPTOP)
+    page.goto(f"{server_url}/campaign")
+    e2e.wait_ready(page, 'h1:has-text("登记进度")', timeout_ms=60_000)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+
+    def brightness() -> float:
+        shot = Image.open(BytesIO(grid.locator("canvas").first.screenshot())).convert("L")
+        return ImageStat.Stat(shot).mean[0]
+
+    assert brightness() < 110, "the screen is the dark theme"
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    page.emulate_media(media="print")
+    page.wait_for_timeout(300)
+    assert brightness() > 170, "the table is light on paper"
+    page.close()
+
+
 def test_a_printed_page_is_light_complete_and_a4_landscape(browser, server_url):
     page = browser.new_page(viewport=LAPTOP)
     page.goto(server_url)

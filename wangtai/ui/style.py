@@ -5,11 +5,17 @@ so the dark default and the light theme both stay readable.
 """
 
 # Before printing, every expander opens (the 指标口径 belong on paper); a closed <details> cannot be opened
-# by CSS alone.
+# by CSS alone. Sortable tables are drawn on a canvas in the theme's colours, which print CSS cannot restyle:
+# on a dark page they are marked (wt-dark-paper) and printed inverted, dark text on white like the rest.
 PRINT_SCRIPT = (
     "<script>(function(){ if(window.__wtPrint){return;} window.__wtPrint=true;"
+    " const doc = document;"
+    " function dark(){ const c = getComputedStyle(doc.querySelector('.stApp') || doc.body).backgroundColor;"
+    "  const v = (c.match(/[\\d.]+/g) || [255,255,255]).slice(0,3).map(Number);"
+    "  return 0.2126*v[0] + 0.7152*v[1] + 0.0722*v[2] < 128; }"
     " addEventListener('beforeprint', function(){"
-    "  document.querySelectorAll('[data-testid=stExpander] details').forEach(d => { d.open = true; });"
+    "  doc.querySelectorAll('[data-testid=stExpander] details').forEach(d => { d.open = true; });"
+    "  doc.body.classList.toggle('wt-dark-paper', dark());"
     " });})();</script>"
 )
 
@@ -73,6 +79,7 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
   [data-testid="stMetric"], [data-testid="stPlotlyChart"], [data-testid="stDeckGlJsonChart"],
   [data-testid="stTable"] tr, .wt-legend { break-inside: avoid; }
   .wt-print { display: block !important; font-size: 0.85rem; margin-bottom: 0.3rem; }
+  body.wt-dark-paper [data-testid="stDataFrame"] canvas { filter: invert(1) hue-rotate(180deg); }
 }
 /* the inline scripts (Chinese words, cookie) take no room */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:first-child),
