@@ -80,6 +80,7 @@ h3 { font-size: 1.3rem !important; padding-top: 0.2rem !important; }
   [data-testid="stTable"] tr, .wt-legend { break-inside: avoid; }
   .wt-print { display: block !important; font-size: 0.85rem; margin-bottom: 0.3rem; }
   body.wt-dark-paper [data-testid="stDataFrame"] canvas { filter: invert(1) hue-rotate(180deg); }
+  [data-baseweb="select"] > div, [data-baseweb="input"] { background: #FFFFFF !important; }
 }
 /* the inline scripts (Chinese words, cookie) take no room */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:first-child),
