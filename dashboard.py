@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from wangtai.ui import charts, data, kpis, live, maps, tables
+from wangtai.ui import charts, data, kpis, live_view, maps, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -15,7 +15,7 @@ MAP_WIDTH, MAP_HEIGHT = 220, 400
 
 
 def kpi_fetch() -> dict:
-    return {"row": data.first_row(data.scoped("overview", filters)), "fresh": live.freshness()}
+    return {"row": data.first_row(data.scoped("overview", filters)), "fresh": live_view.freshness()}
 
 
 def kpi_rows(found: dict) -> None:
@@ -70,7 +70,7 @@ def progress_panel(found: dict) -> None:
     st.subheader("一家亲登记进度与计划")
     if charts.empty_note(found["progress"], "登记进度"):
         return
-    figure = live.once(
+    figure = live_view.once(
         "progress", lambda: charts.progress_vs_plan(found["progress"], found["projection"], height=440)
     )
     charts.show(figure, key="progress")
@@ -94,8 +94,8 @@ def map_panel() -> None:
     st.markdown(maps.legend_html(communities["newcomer_share"], True, "占比"), unsafe_allow_html=True)
 
 
-# Live parts (wangtai.ui.live): they re-query only when the data version (or the minute) changed.
-live.section(
+# Live parts (wangtai.ui.live_view): they re-query only when the data version (or the minute) changed.
+live_view.section(
     "overview_kpis",
     kpi_fetch,
     kpi_rows,
@@ -106,6 +106,6 @@ left, middle, right = st.columns([4, 4, 3], gap="medium")
 with left:
     share_panel()
 with middle:
-    live.section("overview_progress", progress_fetch, progress_panel, filters.params, by_minute=True)
+    live_view.section("overview_progress", progress_fetch, progress_panel, filters.params, by_minute=True)
 with right:
     map_panel()

@@ -7,7 +7,7 @@ import functools
 
 import streamlit as st
 
-from wangtai.ui import charts, data, exports, kpis, live, tables
+from wangtai.ui import charts, data, exports, kpis, live_view, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -39,7 +39,8 @@ def progress_section(p: dict, progress) -> None:
     st.subheader("累计登记与计划（虚线为按近14日速度的预测）")
     if not charts.empty_note(progress, "登记进度"):
         charts.show(
-            live.once("progress", lambda: charts.progress_vs_plan(progress, p, height=400)), key="progress"
+            live_view.once("progress", lambda: charts.progress_vs_plan(progress, p, height=400)),
+            key="progress",
         )
 
 
@@ -48,18 +49,18 @@ def activity_section(daily, sites, heat) -> None:
     with daily_col:
         st.subheader("每日扫码（按渠道）")
         if not charts.empty_note(daily, "扫码数据"):
-            charts.show(live.once("daily", lambda: charts.stacked_daily(daily)), key="daily")
+            charts.show(live_view.once("daily", lambda: charts.stacked_daily(daily)), key="daily")
     with sites_col:
         st.subheader("登记场所")
         if not charts.empty_note(sites, "场所数据"):
             ranked = sites.sort_values("scans", ascending=False)
-            figure = live.once(
+            figure = live_view.once(
                 "sites", lambda: charts.column_bars(ranked, "site", "scans", y_title="扫码次数")
             )
             charts.show(figure, key="sites")
     st.subheader("扫码时段（星期 × 小时）")
     if not charts.empty_note(heat, "时段数据"):
-        charts.show(live.once("heat", lambda: charts.heatmap(heat, height=330)), key="heat")
+        charts.show(live_view.once("heat", lambda: charts.heatmap(heat, height=330)), key="heat")
 
 
 def units_section(units) -> None:
@@ -118,7 +119,7 @@ def fetch() -> dict:
         "sites": data.scoped("registration_sites", filters),
         "heat": data.scoped("registration_heatmap", filters),
         "units": data.scoped("unit_progress", filters),
-        "fresh": live.freshness(),
+        "fresh": live_view.freshness(),
     }
 
 
@@ -129,6 +130,7 @@ def live_part(found: dict) -> None:
     units_section(found["units"])
 
 
-# Everything above the door-to-door list is live (wangtai.ui.live): re-queried only when the data changed.
-live.section("campaign", fetch, live_part, filters.params, by_minute=True)
+# Everything above the door-to-door list is live (wangtai.ui.live_view): re-queried only when the data
+# changed.
+live_view.section("campaign", fetch, live_part, filters.params, by_minute=True)
 door_to_door(data.scoped("unit_progress", filters))

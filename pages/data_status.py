@@ -5,8 +5,8 @@ import streamlit as st
 
 from wangtai import clock
 from wangtai.contract import FEEDS
-from wangtai.live import stale_feeds
-from wangtai.ui import charts, data, live, tables
+from wangtai.live_ingest import stale_feeds
+from wangtai.ui import charts, data, live_view, tables
 from wangtai.ui import format as fmt
 from wangtai.ui.setup import setup
 
@@ -55,7 +55,7 @@ def freshness_section(fresh: pd.DataFrame) -> None:
             f"按约定应{feed['expected']}送来新文件——请检查源系统的导出。",
             icon="⚠️",
         )
-    st.caption(live.ingest_note())
+    st.caption(live_view.ingest_note())
 
 
 def ingest_section(problems: list[str]) -> None:
@@ -106,7 +106,7 @@ def quarantine_section(reasons: pd.DataFrame) -> None:
 def coverage_section(coverage: pd.DataFrame) -> None:
     st.subheader(f"部门共享数据覆盖（{fmt.md(filters.label)}）")
     if not charts.empty_note(coverage, "部门数据"):
-        figure = live.once(
+        figure = live_view.once(
             "coverage",
             lambda: charts.column_bars(
                 coverage, "source", "share_of_newcomers", y_title="覆盖的新市民比例", percent=True, height=320
@@ -117,7 +117,7 @@ def coverage_section(coverage: pd.DataFrame) -> None:
 
 def fetch() -> dict:
     return {
-        "problems": live.ingest_problems(),
+        "problems": live_view.ingest_problems(),
         "fresh": data.run("data_freshness"),
         "held": data.run("held_snapshots"),
         "reasons": data.run("quarantine_reasons"),
@@ -136,5 +136,5 @@ def live_part(found: dict) -> None:
         coverage_section(found["coverage"])
 
 
-# The whole page is live (wangtai.ui.live): re-queried only when the data changed.
-live.section("data_status", fetch, live_part, filters.params, by_minute=True)
+# The whole page is live (wangtai.ui.live_view): re-queried only when the data changed.
+live_view.section("data_status", fetch, live_part, filters.params, by_minute=True)

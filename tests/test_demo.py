@@ -14,8 +14,8 @@ import shapely
 from shapely.geometry import shape
 
 from wangtai import contract, idnumber
+from wangtai.contract import ARROW_TYPES
 from wangtai.demo import generate
-from wangtai.demo._write import ARROW_TYPES
 from wangtai.demo.events import CAMPAIGN_START
 from wangtai.paths import DataPaths
 

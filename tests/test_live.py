@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import copy_data
 from wangtai.ingest import ingest_all
 from wangtai.ingest.store import read_manifest
-from wangtai.live import FEED_INTERVALS, LiveIngest, is_stale
+from wangtai.live_ingest import FEED_INTERVALS, LiveIngest, is_stale
 from wangtai.paths import DataPaths
 from wangtai.simulate import Simulator
 
@@ -51,7 +51,7 @@ def test_night_hours_do_not_count_for_registrations() -> None:
 
 
 def test_the_stale_badge_is_short_and_its_tooltip_has_the_active_hours() -> None:
-    from wangtai.ui.live import stale_badge
+    from wangtai.ui.live_view import stale_badge
 
     feed = {
         "label": "一家亲扫码登记",
@@ -150,7 +150,7 @@ def test_the_server_ingests_before_anybody_logs_in(
     live_paths: DataPaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Files waiting while the first visitor still looks at the login form are ingested (issue 12, item 9)."""
-    from wangtai.live import stop_process_ingest
+    from wangtai.live_ingest import stop_process_ingest
 
     for name, value in {
         "WANGTAI_DATA_DIR": str(live_paths.root),

@@ -81,7 +81,7 @@ def test_a_process_with_a_live_ingest_thread_exits_without_leak_warnings(demo_pa
         "from pathlib import Path\n"
         "from wangtai.paths import DataPaths\n"
         "from wangtai.runner import Runner\n"
-        "from wangtai.live import LiveIngest\n"
+        "from wangtai.live_ingest import LiveIngest\n"
         f"paths = DataPaths(Path({str(demo_paths.root)!r}))\n"
         "runner = Runner(paths)\n"
         "LiveIngest(paths, 0.2, follow=runner.refresh, ingest=False).start()\n"

@@ -17,10 +17,11 @@ import pytest
 
 from tests.conftest import copy_data
 from wangtai.cli import main
+from wangtai.contract import REMOVED_COLUMNS
 from wangtai.ingest.core import lock
 from wangtai.ingest.migrate import migrate, old_format_files
 from wangtai.ingest.pii import load_secret, person_keys
-from wangtai.ingest.validate import REMOVED_COLUMNS, WAREHOUSE_SCHEMAS
+from wangtai.ingest.validate import WAREHOUSE_SCHEMAS
 from wangtai.paths import DataPaths
 from wangtai.runner import QueryError, Runner
 from wangtai.warehouse import live_files

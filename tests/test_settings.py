@@ -50,7 +50,7 @@ def test_the_file_sets_values_and_the_environment_overrides_them(config, tmp_pat
 
 
 def test_every_consumer_reads_the_file(config):
-    from wangtai import auth, live
+    from wangtai import auth, live_ingest
     from wangtai.auth.store import UserStore
     from wangtai.ui import maps
 
@@ -59,21 +59,21 @@ def test_every_consumer_reads_the_file(config):
         'tile_url = "http://tiles.local/{z}/{x}/{y}.pbf"\nidle_minutes = 5\n'
     )
     assert auth.mode() == "header" and auth.trusted_header() == "X-User"
-    assert live.poll_seconds() == 2.5 and live.live_ingest_enabled() is False
+    assert live_ingest.poll_seconds() == 2.5 and live_ingest.live_ingest_enabled() is False
     assert maps.tile_url() == "http://tiles.local/{z}/{x}/{y}.pbf"
     assert UserStore(DataPaths(Path("unused"))).idle == 300
 
 
 def test_the_wall_screen_refreshes_every_30_s_unless_configured(config, monkeypatch):
-    from wangtai.ui import live, screen
+    from wangtai.ui import live_view, screen
 
     config("")
-    assert (screen.refresh_seconds(), live.refresh_seconds()) == (30, 2)
+    assert (screen.refresh_seconds(), live_view.refresh_seconds()) == (30, 2)
     monkeypatch.setenv("WANGTAI_REFRESH_SECONDS", "0")  # 0 = no live updates, on the 大屏 too
-    assert (screen.refresh_seconds(), live.refresh_seconds()) == (0, 0)
+    assert (screen.refresh_seconds(), live_view.refresh_seconds()) == (0, 0)
     config("refresh_seconds = 5\n")
     monkeypatch.delenv("WANGTAI_REFRESH_SECONDS")
-    assert (screen.refresh_seconds(), live.refresh_seconds()) == (5, 5)
+    assert (screen.refresh_seconds(), live_view.refresh_seconds()) == (5, 5)
 
 
 def test_an_unknown_login_mode_still_stops_the_server(config):

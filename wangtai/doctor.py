@@ -2,8 +2,8 @@
 
 Checks: the settings, the data directory and its permissions (personal data: files 0600 in folders 0700,
 owned by the service's user), the pseudonymization key (present, private, outside the repository and the
-data directory), free disk space, feeds that are late (``wangtai.live.stale_feeds``), held snapshots, the
-audit chain (``wangtai.auth.audit.verify``), Chromium and Chinese fonts for the 大屏 snapshots and PDFs,
+data directory), free disk space, feeds that are late (``wangtai.live_ingest.stale_feeds``), held snapshots,
+the audit chain (``wangtai.auth.audit.verify``), Chromium and Chinese fonts for the 大屏 snapshots and PDFs,
 and the log file. A **problem** (✗) makes the command exit 1; a **note** (!) is shown but does not.
 """
 
@@ -219,7 +219,7 @@ def check_feeds(paths: DataPaths) -> Iterator[Finding]:
     if not (paths.warehouse / "manifest").is_dir():
         return
     from wangtai import clock
-    from wangtai.live import stale_feeds
+    from wangtai.live_ingest import stale_feeds
     from wangtai.runner import Runner
 
     try:

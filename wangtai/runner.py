@@ -180,8 +180,8 @@ class Runner:
     def refresh(self) -> bool:
         """Bring the in-memory tables up to the warehouse now; True when something had changed.
 
-        A server calls this from its background thread as soon as a batch lands (``wangtai.live``), so that
-        pages find the tables current; a query calls it too, in case it comes first."""
+        A server calls this from its background thread as soon as a batch lands (``wangtai.live_ingest``), so
+        that pages find the tables current; a query calls it too, in case it comes first."""
         version = self.data_version()
         if version == self._version:
             return False

@@ -107,10 +107,10 @@ def run(paths: DataPaths, port: int | None = None) -> int:
     argv = streamlit_argv(port)
     log.info("dashboard starting on %s:%s over %s", argv[3], argv[5], paths.root)
     os.chdir(REPO)
-    from wangtai import live
+    from wangtai import live_ingest
 
-    if live.live_ingest_enabled():  # ingest from the start, not when the first visitor opens a page
-        live.process_ingest(paths)
+    if live_ingest.live_ingest_enabled():  # ingest from the start, not when the first visitor opens a page
+        live_ingest.process_ingest(paths)
     from streamlit.web import cli
 
     try:

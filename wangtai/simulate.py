@@ -36,8 +36,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wangtai import clock
-from wangtai.contract import CHANNELS, NEWCOMER, REASONS, SITES, UNIT_TYPES
-from wangtai.demo._write import feed_schema, write_table
+from wangtai.contract import CHANNELS, NEWCOMER, REASONS, SITES, UNIT_TYPES, feed_file_schema
+from wangtai.demo._write import write_table
 from wangtai.demo.events import CHANNEL_P, SITE_P
 from wangtai.idnumber import CHECK_CHARS, WEIGHTS
 from wangtai.paths import DataPaths
@@ -249,7 +249,7 @@ class Simulator:
                 "channel": channels,
                 "site": sites,
             },
-            schema=feed_schema("registrations"),
+            schema=feed_file_schema("registrations"),
         )
         stem = self.paths.feed_inbox("registrations") / f"sim_{stamp}_{self.token}_{self.sequence:05d}"
         if self.workbook_every and self.sequence % self.workbook_every == 0:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from wangtai.contract import REMOVED_COLUMNS, TABLES, sql_columns
 from wangtai.paths import FEEDS, DataPaths
 from wangtai.warehouse import batch_range, is_segment, live_files, parquet_files
 
@@ -23,47 +24,13 @@ PROVINCES_CSV = Path(__file__).resolve().parent / "provinces.csv"
 # Views that others depend on come first; the rest follow in name order.
 FIRST = ("stg_decisions", "stg_manifest")
 
-# The columns of every source, for the empty relation of a source with no files yet (docs/architecture.md).
-# fmt: off
-V, D, TS, F, INT, I32, B = "varchar", "date", "timestamp", "double", "bigint", "integer", "boolean"
+# The columns of every source, for the empty relation of a source with no files yet (docs/architecture.md):
+# the warehouse tables' from the contract, plus the two sources that are not warehouse tables.
 SOURCE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "residents": (
-        ("batch_id", V), ("person_key", V), ("id_masked", V), ("name_masked", V), ("phone_masked", V),
-        ("gender", V), ("birth_year", I32), ("home_region", V), ("population_type", V),
-        ("community_code", V), ("unit_id", V), ("house_id", V), ("lat", F), ("lon", F), ("cell_id", INT),
-        ("reason", V), ("arrival_date", D), ("status", V),
-    ),
-    "houses": (
-        ("batch_id", V), ("house_id", V), ("community_code", V), ("estate", V), ("address", V),
-        ("lat", F), ("lon", F), ("cell_id", INT), ("house_type", V), ("archive_status", V),
-        ("occupants", INT), ("surveyed_at", D),
-    ),
-    "registrations": (
-        ("batch_id", V), ("scan_id", V), ("scanned_at", TS), ("person_key", V), ("unit_id", V),
-        ("channel", V), ("site", V),
-    ),
-    "source_records": (
-        ("batch_id", V), ("record_id", V), ("source", V), ("person_key", V), ("detail", V),
-    ),
-    "manifest": (
-        ("batch_id", V), ("feed", V), ("file_name", V), ("sha256", V), ("ingested_at", TS),
-        ("rows_in", INT), ("accepted", INT), ("quarantined", INT), ("duplicates", INT), ("outcome", V),
-        ("reason", V), ("warehouse_file", V), ("quarantine_file", V), ("archive_file", V),
-    ),
-    "decisions": (("decision_id", V), ("batch_id", V), ("decision", V), ("decided_at", TS), ("operator", V)),
-    "quarantined_rows": (("filename", V), ("_row", INT), ("_reasons", V)),
-    "ref_communities": (
-        ("community_code", V), ("community_name", V), ("kind", V), ("area", V), ("assumed", B),
-    ),
-    "ref_units": (
-        ("unit_id", V), ("unit_name", V), ("unit_type", V), ("community_code", V),
-        ("admin_name_masked", V), ("admin_phone_masked", V), ("lat", F), ("lon", F),
-    ),
-    "ref_boundaries": (("community_code", V), ("geojson", V), ("centroid_lat", F), ("centroid_lon", F)),
-    "ref_campaign": (("campaign_name", V), ("start", D), ("deadline", D), ("target_rate", F)),
-    "provinces": (("province_code", V), ("province_name", V)),
+    **{table: sql_columns(table) for table in (*FEEDS, *TABLES)},
+    "quarantined_rows": (("filename", "varchar"), ("_row", "bigint"), ("_reasons", "varchar")),
+    "provinces": (("province_code", "varchar"), ("province_name", "varchar")),
 }
-# fmt: on
 
 
 class StagingError(RuntimeError):
@@ -83,7 +50,6 @@ def check_layout(files: dict[str, list[Path]]) -> None:
     """Refuse a warehouse in an old layout (wangtai.ingest.migrate): reading it would show figures built on
     fields that must not exist (and miss the ones that replaced them). Each file's footer is read once."""
     from wangtai.ingest.migrate import MIGRATE_HINT, removed_columns_in
-    from wangtai.ingest.validate import REMOVED_COLUMNS
 
     for feed in REMOVED_COLUMNS:
         for path in files.get(feed, ()):

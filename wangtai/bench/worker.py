@@ -63,7 +63,7 @@ _LANDED = [0]
 
 
 def catch_up(runner, out: dict) -> None:
-    """What the server's background thread does after a batch landed (``wangtai.live``): the runner's
+    """What the server's background thread does after a batch landed (``wangtai.live_ingest``): the runner's
     in-memory tables brought up to the warehouse before a page asks. Timed on its own."""
     t0 = time.perf_counter()
     runner.refresh()

@@ -7,21 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wangtai.contract import FEEDS
-
-ARROW_TYPES = {
-    "string": pa.string(),
-    "double": pa.float64(),
-    "int64": pa.int64(),
-    "date32": pa.date32(),
-    "timestamp[us]": pa.timestamp("us"),
-}
 ROW_GROUP = 250_000
 CHUNK = 500_000  # rows whose strings are built at once: bounds memory at millions of rows
-
-
-def feed_schema(feed: str) -> pa.Schema:
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in FEEDS[feed].columns])
 
 
 def tmp_path(path: Path) -> Path:

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from wangtai.contract import CHANNELS, SITES, SOURCES
-from wangtai.demo._write import CHUNK, AtomicParquet, feed_schema, padded, take
+from wangtai.contract import CHANNELS, SITES, SOURCES, feed_file_schema
+from wangtai.demo._write import CHUNK, AtomicParquet, padded, take
 from wangtai.demo.arrays import DAY_US
 from wangtai.demo.draws import bad_row_kinds, categorical
 from wangtai.demo.id_numbers import id_strings
@@ -191,7 +191,7 @@ def write_registrations(
             a -= extra
             redelivered = extra
         path = folder / f"yjq_{lo:%Y%m%d}_{hi:%Y%m%d}.parquet"
-        with AtomicParquet(path, feed_schema("registrations")) as out:
+        with AtomicParquet(path, feed_file_schema("registrations")) as out:
             for c0 in range(a, max(z, a + 1), CHUNK):
                 s = slice(c0, min(z, c0 + CHUNK))
                 b = bad[s]
@@ -280,7 +280,7 @@ def write_records(folder: Path, records: dict, people: People, rng, now: datetim
         bad = bad_row_kinds(rng, n, bad_rows, 3, cap=1.0)  # check char, future, bad source
         bad_total += int((bad >= 0).sum())
         path = folder / f"{now:%Y%m%d}_{SOURCE_FILES[source]}.parquet"
-        with AtomicParquet(path, feed_schema("source_records")) as out:
+        with AtomicParquet(path, feed_file_schema("source_records")) as out:
             for c0 in range(0, max(n, 1), CHUNK):
                 s = slice(c0, min(n, c0 + CHUNK))
                 b = bad[s]

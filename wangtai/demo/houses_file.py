@@ -4,8 +4,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wangtai.contract import ARCHIVE_STATUS, HOUSE_TYPES
-from wangtai.demo._write import CHUNK, AtomicParquet, digits, feed_schema, fixed_ascii, take
+from wangtai.contract import ARCHIVE_STATUS, HOUSE_TYPES, feed_file_schema
+from wangtai.demo._write import CHUNK, AtomicParquet, digits, fixed_ascii, take
 from wangtai.demo.arrays import DAY_US
 from wangtai.demo.draws import bad_row_kinds
 from wangtai.demo.geography import Geography
@@ -29,7 +29,7 @@ def write_houses(path, geo: Geography, houses: Houses, rng, now_us, bad_rows):
     """Write every house; return rows written and rows made bad."""
     n = len(houses.cat)
     bad = bad_row_kinds(rng, n, bad_rows, 5)  # unknown community, swapped lat/lon, negative, bad enum, future
-    with AtomicParquet(path, feed_schema("houses")) as out:
+    with AtomicParquet(path, feed_file_schema("houses")) as out:
         for lo in range(0, n, CHUNK):
             s = slice(lo, min(n, lo + CHUNK))
             out.write(_house_columns(geo, houses, s, bad[s], rng, now_us))

@@ -4,9 +4,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wangtai.contract import POPULATION_TYPES, REASONS, RESIDENT_STATUS
+from wangtai.contract import POPULATION_TYPES, REASONS, RESIDENT_STATUS, feed_file_schema
 from wangtai.demo import vocab
-from wangtai.demo._write import CHUNK, AtomicParquet, feed_schema, take
+from wangtai.demo._write import CHUNK, AtomicParquet, take
 from wangtai.demo.arrays import DAY_US
 from wangtai.demo.draws import bad_row_kinds
 from wangtai.demo.geography import Geography
@@ -26,7 +26,7 @@ def write_residents(
     """Write the snapshot rows (not the discovered people); return rows written and rows made bad."""
     n = people.n_snapshot
     bad = bad_row_kinds(rng, n, bad_rows, 5)  # check char, unknown unit, swapped lat/lon, future, bad enum
-    with AtomicParquet(path, feed_schema("residents")) as out:
+    with AtomicParquet(path, feed_file_schema("residents")) as out:
         for lo in range(0, n, CHUNK):
             s = slice(lo, min(n, lo + CHUNK))
             out.write(_resident_columns(geo, units, people, houses, s, bad[s], rng, now_us))

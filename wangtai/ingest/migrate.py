@@ -5,7 +5,7 @@ Older warehouses kept fields the current one must not (DATA_CONTRACT.md §5): re
 and the date; ``updated_at`` and the department records' ``received_at`` can fall on a newborn's birth day.
 Registrations rows held a full id mask beside the scan time, and minors' masks showed the sequence digits and
 check character, which a newborn's own events (a scan, the ingest of its first snapshot) complete.
-``migrate`` rewrites every warehouse file still holding a removed field (``validate.REMOVED_COLUMNS``) or,
+``migrate`` rewrites every warehouse file still holding a removed field (``contract.REMOVED_COLUMNS``) or,
 among residents, a full mask of a minor, in the current layout (``birth_date`` → ``birth_year``, an arrival
 in the birth year emptied, the registrations' ``id_masked`` dropped, a minor's mask shortened, as ingest does
 now). A mask cannot be recomputed from a mask, but a minor's can be shortened: who was a minor follows from
@@ -28,10 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from wangtai.contract import REMOVED_COLUMNS
 from wangtai.ingest.pii import mask_ids, minors
 from wangtai.ingest.reasons import column_label
 from wangtai.ingest.store import AtomicParquetWriter
-from wangtai.ingest.validate import REMOVED_COLUMNS, WAREHOUSE_SCHEMAS, arrival_after_birth_year
+from wangtai.ingest.validate import WAREHOUSE_SCHEMAS, arrival_after_birth_year
 from wangtai.paths import DataPaths
 
 MIGRATE_HINT = (

@@ -15,7 +15,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from shapely.geometry import shape
 
-from wangtai.contract import CAMPAIGN_KEYS, COMMUNITY_COLUMNS, UNIT_COLUMNS
+from wangtai.contract import CAMPAIGN_KEYS, COMMUNITY_COLUMNS, TABLES, UNIT_COLUMNS, arrow_schema
 from wangtai.ingest.errors import IngestError
 from wangtai.ingest.pii import mask_names, mask_phones
 from wangtai.ingest.reasons import ROW_NUMBERS, column_label, first_failing_row, without_values
@@ -24,43 +24,10 @@ from wangtai.paths import DataPaths
 
 SOURCE_META = "wangtai_source_sha256"
 
-COMMUNITIES_SCHEMA = pa.schema(
-    [
-        ("community_code", pa.string()),
-        ("community_name", pa.string()),
-        ("kind", pa.string()),
-        ("area", pa.string()),
-        ("assumed", pa.bool_()),
-    ]
-)
-UNITS_SCHEMA = pa.schema(
-    [
-        ("unit_id", pa.string()),
-        ("unit_name", pa.string()),
-        ("unit_type", pa.string()),
-        ("community_code", pa.string()),
-        ("admin_name_masked", pa.string()),
-        ("admin_phone_masked", pa.string()),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-    ]
-)
-BOUNDARIES_SCHEMA = pa.schema(
-    [
-        ("community_code", pa.string()),
-        ("geojson", pa.string()),
-        ("centroid_lat", pa.float64()),
-        ("centroid_lon", pa.float64()),
-    ]
-)
-CAMPAIGN_SCHEMA = pa.schema(
-    [
-        ("campaign_name", pa.string()),
-        ("start", pa.date32()),
-        ("deadline", pa.date32()),
-        ("target_rate", pa.float64()),
-    ]
-)
+COMMUNITIES_SCHEMA = arrow_schema(TABLES["ref_communities"])
+UNITS_SCHEMA = arrow_schema(TABLES["ref_units"])
+BOUNDARIES_SCHEMA = arrow_schema(TABLES["ref_boundaries"])
+CAMPAIGN_SCHEMA = arrow_schema(TABLES["ref_campaign"])
 
 
 @dataclass

@@ -13,38 +13,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from wangtai.contract import TABLES, arrow_schema
 from wangtai.ingest.faults import OurFault
 from wangtai.paths import PRIVATE_FILE, DataPaths, private_dir
 from wangtai.warehouse import live_files
 
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("batch_id", pa.string()),
-        ("feed", pa.string()),
-        ("file_name", pa.string()),
-        ("sha256", pa.string()),
-        ("ingested_at", pa.timestamp("us")),
-        ("rows_in", pa.int64()),
-        ("accepted", pa.int64()),
-        ("quarantined", pa.int64()),
-        ("duplicates", pa.int64()),
-        ("outcome", pa.string()),
-        ("reason", pa.string()),
-        ("warehouse_file", pa.string()),
-        ("quarantine_file", pa.string()),
-        ("archive_file", pa.string()),
-    ]
-)
-
-DECISION_SCHEMA = pa.schema(
-    [
-        ("decision_id", pa.string()),
-        ("batch_id", pa.string()),
-        ("decision", pa.string()),
-        ("decided_at", pa.timestamp("us")),
-        ("operator", pa.string()),
-    ]
-)
+MANIFEST_SCHEMA = arrow_schema(TABLES["manifest"])
+DECISION_SCHEMA = arrow_schema(TABLES["decisions"])
 
 
 MAX_NAME_BYTES = 255  # a file name, in bytes (ext4, xfs, btrfs …)

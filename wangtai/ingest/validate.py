@@ -9,18 +9,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wangtai.contract import BOUNDS, CELL_LAT_DEG, CELL_LON_DEG, FUTURE_TOLERANCE_SECONDS, Column, Feed
+from wangtai.contract import (
+    ARROW_TYPES,
+    BOUNDS,
+    CELL_LAT_DEG,
+    CELL_LON_DEG,
+    FEEDS,
+    FUTURE_TOLERANCE_SECONDS,
+    Column,
+    Feed,
+    arrow_schema,
+    warehouse_columns,
+)
 from wangtai.ingest.pii import mask_ids, mask_names, mask_phones, minors, parse_ids, person_keys
 from wangtai.ingest.reasons import ROW_NUMBERS, column_label, first_failing_row
 from wangtai.ingest.reference import Reference
 
-ARROW_TYPES = {
-    "string": pa.string(),
-    "double": pa.float64(),
-    "int64": pa.int64(),
-    "date32": pa.date32(),
-    "timestamp[us]": pa.timestamp("us"),
-}
 TYPE_LABELS = {
     "string": "文本",
     "double": "小数（double）",
@@ -29,78 +33,7 @@ TYPE_LABELS = {
     "timestamp[us]": "时间（如 2026-03-15 08:30:00）",
 }
 
-WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {
-    "residents": pa.schema(
-        [
-            ("batch_id", pa.string()),
-            ("person_key", pa.string()),
-            ("id_masked", pa.string()),
-            ("name_masked", pa.string()),
-            ("phone_masked", pa.string()),
-            ("gender", pa.string()),
-            ("birth_year", pa.int32()),
-            ("home_region", pa.string()),
-            ("population_type", pa.string()),
-            ("community_code", pa.string()),
-            ("unit_id", pa.string()),
-            ("house_id", pa.string()),
-            ("lat", pa.float64()),
-            ("lon", pa.float64()),
-            ("cell_id", pa.int64()),
-            ("reason", pa.string()),
-            ("arrival_date", pa.date32()),
-            ("status", pa.string()),
-        ]
-    ),
-    "houses": pa.schema(
-        [
-            ("batch_id", pa.string()),
-            ("house_id", pa.string()),
-            ("community_code", pa.string()),
-            ("estate", pa.string()),
-            ("address", pa.string()),
-            ("lat", pa.float64()),
-            ("lon", pa.float64()),
-            ("cell_id", pa.int64()),
-            ("house_type", pa.string()),
-            ("archive_status", pa.string()),
-            ("occupants", pa.int64()),
-            ("surveyed_at", pa.date32()),
-        ]
-    ),
-    "registrations": pa.schema(
-        [
-            ("batch_id", pa.string()),
-            ("scan_id", pa.string()),
-            ("scanned_at", pa.timestamp("us")),
-            ("person_key", pa.string()),
-            ("unit_id", pa.string()),
-            ("channel", pa.string()),
-            ("site", pa.string()),
-        ]
-    ),
-    "source_records": pa.schema(
-        [
-            ("batch_id", pa.string()),
-            ("record_id", pa.string()),
-            ("source", pa.string()),
-            ("person_key", pa.string()),
-            ("detail", pa.string()),
-        ]
-    ),
-}
-
-# Fields older warehouses held that the current layout must not (DATA_CONTRACT.md §5): a file still holding
-# one is refused by the readers and rewritten by `wangtai migrate` (wangtai.ingest.migrate). birth_date is the
-# 8 digits the id mask hides; updated_at and received_at, which no figure uses, can be a newborn's birth day
-# (a birth registration, a vaccination record) and bound every birth date. They are checked, not stored. The
-# registrations' id_masked, which no query uses, was a full mask beside the scan time, which bounds a
-# newborn's birth date: the one mask kept is the residents' (shortened for minors).
-REMOVED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "residents": ("birth_date", "updated_at"),
-    "registrations": ("id_masked",),
-    "source_records": ("received_at",),
-}
+WAREHOUSE_SCHEMAS: dict[str, pa.Schema] = {feed: arrow_schema(warehouse_columns(feed)) for feed in FEEDS}
 
 # Columns holding a time that must not be in the future (the contract's "not in the future", plus the
 # arrival date, which cannot be later than today either).

@@ -2,7 +2,8 @@
 
 It sets the page config, the theme CSS, the navigation links, the shared 片区/社区 filter (held in a plain
 session key, mirrored into ``?area=…&community=…``), the 实时更新 switch, and the live status badges (data
-time, held snapshots, stale feeds, 演示数据); it starts the process's live ingest thread (wangtai.ui.live).
+time, held snapshots, stale feeds, 演示数据); it starts the process's live ingest
+thread (wangtai.ui.live_view).
 Pages opened directly by URL run it too, so nothing placed here can be skipped (DESIGN.md).
 """
 
@@ -15,9 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from wangtai.auth.scope import Scope
-from wangtai.ui import bootstrap, chinese, data, live, login, search, theme
+from wangtai.ui import bootstrap, chinese, data, live_view, login, search, theme
 from wangtai.ui import format as fmt
-from wangtai.ui.live import freshness_text  # noqa: F401 — kept importable from here
+from wangtai.ui.live_view import freshness_text  # noqa: F401 — kept importable from here
 from wangtai.ui.screen import CSS as SCREEN_CSS
 from wangtai.ui.style import CSS, PRINT_SCRIPT
 
@@ -91,7 +92,7 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     if screen:
         st.markdown(SCREEN_CSS, unsafe_allow_html=True)
     page = _calling_page()
-    live.start_ingest()  # once per server process, before the gate: ingest does not wait for a login
+    live_view.start_ingest()  # once per server process, before the gate: ingest does not wait for a login
     principal = login.gate(page, PAGES)  # login, then the role may open this page — or st.stop()
     if screen:  # the 大屏 is always dark (its own colours, a wall screen)
         _theme_script(principal, page, theme.DARK)
@@ -110,7 +111,7 @@ def setup(title: str, icon: str, screen: bool = False) -> Filters | None:
     login.page_view(page, filters.area, filters.community_code, filters.label)
     if screen:
         return filters
-    live.pause_toggle()
+    live_view.pause_toggle()
     theme.switch(principal.username)
     _theme_script(principal, page, theme.current(principal.username))
     _header(title, icon, filters)
@@ -267,7 +268,7 @@ def _header(title: str, icon: str, filters: Filters) -> None:
     left.title(f"{icon} {title} · {fmt.md(filters.label)}")
     with right:
         # 实时/已暂停, data time, held snapshots, stale feeds (and the printed page's first line): live
-        live.status(demo=is_demo(), scope=filters.label)
+        live_view.status(demo=is_demo(), scope=filters.label)
 
 
 def is_demo() -> bool:

@@ -36,7 +36,7 @@ import pandas as pd
 from wangtai import settings
 from wangtai.paths import DataPaths
 
-log = logging.getLogger("wangtai.live")
+log = logging.getLogger("wangtai.live_ingest")
 
 DEFAULT_POLL = 1.0
 MAX_BACKOFF = 60.0  # seconds between tries at most while ingest is paused (e.g. the disk is full)

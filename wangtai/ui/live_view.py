@@ -1,7 +1,7 @@
 """Live screens: parts of a page that update by themselves, without reloading, flicker or greying out.
 
 - ``start_ingest()`` — one background thread per server process and data directory
-  (``wangtai.live.process_ingest``), started by the shared setup before the login gate: it ingests new
+  (``wangtai.live_ingest.process_ingest``), started by the shared setup before the login gate: it ingests new
   inbox files (``WANGTAI_LIVE_INGEST=0`` turns that off) and keeps the runner's in-memory tables up to the
   warehouse. ``ingest_problems()``: a pause of ingest (disk full …) or files set aside, for 数据状态.
 - ``section(key, fetch, draw, params)`` — a fragment that ticks every few seconds
@@ -28,7 +28,7 @@ import streamlit as st
 
 from wangtai import clock, settings
 from wangtai.ingest import faults
-from wangtai.live import LiveIngest, live_ingest_enabled, process_ingest, stale_feeds
+from wangtai.live_ingest import LiveIngest, live_ingest_enabled, process_ingest, stale_feeds
 from wangtai.paths import DataPaths
 from wangtai.ui import data, login
 from wangtai.ui import format as fmt
@@ -50,7 +50,7 @@ _drawing = threading.local()  # the memo of the live section being drawn (see ``
 def start_ingest() -> LiveIngest:
     """Start (once per process) the thread that ingests new inbox files, unless turned off, and brings the
     runner up to date after each poll. Called by the shared setup before the login gate: ingest does not
-    wait for anybody to log in (wangtai.live.process_ingest)."""
+    wait for anybody to log in (wangtai.live_ingest.process_ingest)."""
     root = data.data_paths().root
     worker = process_ingest(DataPaths(root), ingest=live_ingest_enabled())
     worker.follow = data.runner_for(str(root)).refresh  # the pages' runner (new if its cache was cleared)
