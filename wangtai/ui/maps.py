@@ -136,40 +136,30 @@ def highlight_layer(communities: pd.DataFrame, code: str | None) -> pdk.Layer | 
     if not code:
         return None
     rows = communities[communities["community_code"] == code]
-    features = [
-        {"type": "Feature", "geometry": geometry, "properties": {}}
-        for geometry in (_geometry(text) for text in rows["geojson"])
-        if geometry
-    ]
-    return pdk.Layer(
-        "GeoJsonLayer",
-        {"type": "FeatureCollection", "features": features},
-        id="highlight",
-        pickable=False,
-        stroked=True,
-        filled=False,
-        get_line_color=HIGHLIGHT,
-        get_line_width=5,
-        line_width_units=pdk.types.String("pixels"),
-    )
+    return _lines_layer(rows["geojson"], "highlight", HIGHLIGHT, 5)
 
 
 def outlines_layer(communities: pd.DataFrame) -> pdk.Layer:
     """The community borders again, lines only, above the (opaque) density cells."""
+    return _lines_layer(communities["geojson"], "outlines", LINE, 1.2)
+
+
+def _lines_layer(geojson_texts, layer_id: str, color, width: float) -> pdk.Layer:
+    """Community outlines as lines only (not pickable), ``width`` pixels wide."""
     features = [
         {"type": "Feature", "geometry": geometry, "properties": {}}
-        for geometry in (_geometry(text) for text in communities["geojson"])
+        for geometry in (_geometry(text) for text in geojson_texts)
         if geometry
     ]
     return pdk.Layer(
         "GeoJsonLayer",
         {"type": "FeatureCollection", "features": features},
-        id="outlines",
+        id=layer_id,
         pickable=False,
         stroked=True,
         filled=False,
-        get_line_color=LINE,
-        get_line_width=1.2,
+        get_line_color=color,
+        get_line_width=width,
         line_width_units=pdk.types.String("pixels"),
     )
 
